@@ -1,0 +1,79 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "git2kv",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "git2kv", targets: ["git2kv"]),
+        .library(name: "GitKit", targets: ["GitKit"]),
+        .library(name: "BundleFormat", targets: ["BundleFormat"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        .target(
+            name: "GitKit",
+            dependencies: ["CLibGit2"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "BundleFormat",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "TestFixtures",
+            dependencies: [],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "git2kv",
+            dependencies: [
+                "GitKit",
+                "BundleFormat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "git2kv-benchmarks",
+            dependencies: ["GitKit", "TestFixtures"],
+            path: "Benchmarks/GitLayer",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "GitKitTests",
+            dependencies: ["GitKit", "TestFixtures"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BundleFormatTests",
+            dependencies: ["BundleFormat"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "git2kvTests",
+            dependencies: ["GitKit", "BundleFormat", "TestFixtures"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

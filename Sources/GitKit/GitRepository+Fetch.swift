@@ -1,0 +1,57 @@
+import CLibGit2
+
+extension GitRepository {
+    /// Fetches every branch and tag from the mirror's remote, pruning deleted ones.
+    /// Returns the references that changed.
+    @discardableResult
+    public func fetch(
+        credentials: GitCredentials = .none,
+        progress: (@Sendable (TransferProgress) -> Void)? = nil
+    ) throws(GitError) -> [ReferenceUpdate] {
+        let url = (try? remoteURL()) ?? Self.remoteName
+        let operation = "fetch \(url)"
+        let context = FetchContext(credentials: try credentials.resolve(), progress: progress)
+
+        var remote: OpaquePointer?
+        try LibGit2.check(git_remote_lookup(&remote, handle, Self.remoteName), operation)
+        defer { git_remote_free(remote) }
+
+        var options = git_fetch_options()
+        try LibGit2.check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), operation)
+        options.prune = GIT_FETCH_PRUNE
+        options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL
+        options.update_fetchhead = 0
+
+        let code = withExtendedLifetime(context) {
+            FetchCallbacks.install(on: &options.callbacks, context: Unmanaged.passUnretained(context).toOpaque())
+            return git_remote_fetch(remote, nil, &options, "git2kv fetch")
+        }
+        if code < 0 {
+            let error = LibGit2.lastError(code: code, operation: operation)
+            if context.credentialsRejected {
+                throw GitError(
+                    kind: .authenticationFailed, operation: operation,
+                    message: "the remote rejected the configured credentials (\(credentials))",
+                    code: error.code, errorClass: error.errorClass)
+            }
+            if context.credentialsMissing {
+                throw GitError(
+                    kind: .authenticationFailed, operation: operation,
+                    message: "the remote asked for credentials and none that fit are configured (have: \(credentials))",
+                    code: error.code, errorClass: error.errorClass)
+            }
+            throw Self.classifyTransportError(error)
+        }
+        return context.updates
+    }
+
+    /// Socket, TLS, HTTP and SSH failures during a fetch mean the remote could not be reached.
+    private static func classifyTransportError(_ error: GitError) -> GitError {
+        guard error.kind == .libgit2 || error.kind == .remoteUnreachable,
+            let errorClass = error.errorClass, ["os", "net", "http", "ssl", "ssh"].contains(errorClass)
+        else { return error }
+        return GitError(
+            kind: .remoteUnreachable, operation: error.operation, message: error.message, code: error.code,
+            errorClass: error.errorClass)
+    }
+}

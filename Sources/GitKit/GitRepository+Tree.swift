@@ -1,0 +1,116 @@
+import CLibGit2
+
+extension GitRepository {
+    /// The id of the tree at `path` in a commit (the root tree for an empty path);
+    /// nil when the commit has nothing at that path. A file at that path is an error.
+    public func treeID(of commit: ObjectID, at path: String) throws(GitError) -> ObjectID? {
+        let operation = "find \(path.isEmpty ? "root" : path) in \(commit.short)"
+        let commitPointer = try lookupCommit(commit, operation: operation)
+        defer { git_commit_free(commitPointer) }
+        let rootID = ObjectID(git_commit_tree_id(commitPointer))
+        let trimmed = Self.trimSlashes(path)
+        if trimmed.isEmpty { return rootID }
+
+        var root: OpaquePointer?
+        try LibGit2.check(git_commit_tree(&root, commitPointer), operation)
+        defer { git_tree_free(root) }
+        var entry: OpaquePointer?
+        let code = git_tree_entry_bypath(&entry, root, trimmed)
+        if code == GIT_ENOTFOUND.rawValue { return nil }
+        try LibGit2.check(code, operation)
+        defer { git_tree_entry_free(entry) }
+        guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else {
+            throw GitError(kind: .wrongObjectType, operation: operation, message: "\(trimmed) is not a directory")
+        }
+        return ObjectID(git_tree_entry_id(entry))
+    }
+
+    /// The entries directly in a tree (not recursive); directories are listed as `.directory`.
+    public func listTree(_ tree: ObjectID) throws(GitError) -> [TreeEntry] {
+        let pointer = try lookupTree(tree, operation: "list tree \(tree.short)")
+        defer { git_tree_free(pointer) }
+        return (0..<git_tree_entrycount(pointer)).map { index in
+            Self.entry(git_tree_entry_byindex(pointer, index), prefix: GitPath(bytes: []))
+        }
+    }
+
+    /// Every file, symlink and submodule under a tree, recursively, with paths relative to it.
+    /// Symlinks and submodules are reported, never followed.
+    public func walkTree(_ tree: ObjectID) throws(GitError) -> [TreeEntry] {
+        var result: [TreeEntry] = []
+        try walk(tree, prefix: GitPath(bytes: []), into: &result)
+        return result
+    }
+
+    /// Every file under `path` in a commit; empty when the commit has nothing there.
+    public func files(of commit: ObjectID, under path: String) throws(GitError) -> [TreeEntry] {
+        guard let tree = try treeID(of: commit, at: path) else { return [] }
+        return try walkTree(tree)
+    }
+
+    /// The content of a blob (a file, or a symlink's target).
+    public func readBlob(_ id: ObjectID) throws(GitError) -> [UInt8] {
+        var oid = id.oid
+        var blob: OpaquePointer?
+        let operation = "read blob \(id.short)"
+        let code = git_blob_lookup(&blob, handle, &oid)
+        if code == GIT_ENOTFOUND.rawValue {
+            throw GitError(kind: .notFound, operation: operation, message: "no blob \(id) in \(self.path)", code: code)
+        }
+        try LibGit2.check(code, operation)
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        guard size > 0, let raw = git_blob_rawcontent(blob) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: raw, count: size))
+    }
+
+    /// The size of a blob in bytes, without copying it.
+    public func blobSize(_ id: ObjectID) throws(GitError) -> Int {
+        var oid = id.oid
+        var blob: OpaquePointer?
+        try LibGit2.check(git_blob_lookup(&blob, handle, &oid), "read blob \(id.short)")
+        defer { git_blob_free(blob) }
+        return Int(git_blob_rawsize(blob))
+    }
+
+    private func walk(_ tree: ObjectID, prefix: GitPath, into result: inout [TreeEntry]) throws(GitError) {
+        let pointer = try lookupTree(tree, operation: "walk tree \(tree.short)")
+        defer { git_tree_free(pointer) }
+        for index in 0..<git_tree_entrycount(pointer) {
+            let entry = Self.entry(git_tree_entry_byindex(pointer, index), prefix: prefix)
+            if entry.kind == .directory {
+                try walk(entry.id, prefix: entry.path, into: &result)
+            } else {
+                result.append(entry)
+            }
+        }
+    }
+
+    func lookupTree(_ id: ObjectID, operation: String) throws(GitError) -> OpaquePointer {
+        var oid = id.oid
+        var tree: OpaquePointer?
+        let code = git_tree_lookup(&tree, handle, &oid)
+        if code == GIT_ENOTFOUND.rawValue {
+            throw GitError(kind: .notFound, operation: operation, message: "no tree \(id) in \(path)", code: code)
+        }
+        try LibGit2.check(code, operation)
+        return tree!
+    }
+
+    private static func entry(_ pointer: OpaquePointer?, prefix: GitPath) -> TreeEntry {
+        let mode = UInt32(git_tree_entry_filemode(pointer).rawValue)
+        let name = git_tree_entry_name(pointer).map { GitPath(cString: $0) } ?? GitPath(bytes: [])
+        return TreeEntry(
+            path: prefix.appending(name),
+            kind: TreeEntry.kind(forMode: mode),
+            mode: mode,
+            id: ObjectID(git_tree_entry_id(pointer)))
+    }
+
+    static func trimSlashes(_ path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.hasPrefix("/") { trimmed = trimmed.dropFirst() }
+        while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        return String(trimmed)
+    }
+}

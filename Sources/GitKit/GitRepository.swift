@@ -1,0 +1,86 @@
+import CLibGit2
+import Foundation
+
+/// A local git repository, usually a bare mirror of one remote.
+///
+/// Each instance owns one libgit2 handle and runs every call on its own serial queue: libgit2
+/// handles must not be shared between threads, and network and disk calls block.
+public actor GitRepository {
+    public static let remoteName = "origin"
+
+    private let executor: GitQueueExecutor
+    private let owner: RepositoryHandle
+    public nonisolated let path: String
+
+    var handle: OpaquePointer { owner.pointer }
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        executor.asUnownedSerialExecutor()
+    }
+
+    /// Opens an existing repository (bare or not) at `path`.
+    public init(openingAt path: String) throws(GitError) {
+        LibGit2.ensureInitialized()
+        var repository: OpaquePointer?
+        let code = git_repository_open_ext(&repository, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
+        if code < 0 {
+            let error = LibGit2.lastError(code: code, operation: "open repository \(path)")
+            throw GitError(
+                kind: code == GIT_ENOTFOUND.rawValue ? .invalidRepository : error.kind,
+                operation: error.operation, message: error.message, code: error.code, errorClass: error.errorClass)
+        }
+        self.init(handle: repository!, path: path)
+    }
+
+    private init(handle: OpaquePointer, path: String) {
+        owner = RepositoryHandle(handle)
+        self.path = path
+        executor = GitQueueExecutor(label: "git2kv.git.\(path)")
+    }
+
+    /// Opens the bare mirror at `path`, creating it (and pointing its remote at `remoteURL`) when
+    /// it does not exist yet. An existing mirror whose remote moved is re-pointed.
+    /// Branches are fetched to `refs/heads/*` and tags to `refs/tags/*`.
+    public static func openOrCreateMirror(at path: String, remoteURL: String) throws(GitError) -> GitRepository {
+        LibGit2.ensureInitialized()
+        let operation = "prepare mirror \(path) of \(remoteURL)"
+        var repository: OpaquePointer?
+        if git_repository_open_bare(&repository, path) < 0 {
+            try LibGit2.check(git_repository_init(&repository, path, 1), operation)
+        }
+        guard let repository else {
+            throw GitError(kind: .invalidRepository, operation: operation, message: "libgit2 returned no repository")
+        }
+        do {
+            try configureRemote(of: repository, url: remoteURL, operation: operation)
+        } catch {
+            git_repository_free(repository)
+            throw error
+        }
+        return GitRepository(handle: repository, path: path)
+    }
+
+    private static func configureRemote(of repository: OpaquePointer, url: String, operation: String) throws(GitError) {
+        var remote: OpaquePointer?
+        defer { git_remote_free(remote) }
+        if git_remote_lookup(&remote, repository, remoteName) == 0, let existing = remote {
+            let current = git_remote_url(existing).map { String(cString: $0) }
+            if current != url {
+                try LibGit2.check(git_remote_set_url(repository, remoteName, url), operation)
+            }
+            return
+        }
+        try LibGit2.check(
+            git_remote_create_with_fetchspec(&remote, repository, remoteName, url, "+refs/heads/*:refs/heads/*"),
+            operation)
+        try LibGit2.check(git_remote_add_fetch(repository, remoteName, "+refs/tags/*:refs/tags/*"), operation)
+    }
+
+    /// The URL the mirror fetches from.
+    public func remoteURL() throws(GitError) -> String {
+        var remote: OpaquePointer?
+        try LibGit2.check(git_remote_lookup(&remote, handle, Self.remoteName), "look up remote \(Self.remoteName)")
+        defer { git_remote_free(remote) }
+        return git_remote_url(remote).map { String(cString: $0) } ?? ""
+    }
+}

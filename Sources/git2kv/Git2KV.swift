@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct Git2KV: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "git2kv",
+        abstract: "Git as the source of truth for configuration in Consul or etcd.",
+        version: "0.1.0",
+        subcommands: [InspectCommand.self]
+    )
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import BundleFormat
+import Foundation
+
+/// Decodes and verifies a bundle value saved to a file, and prints what it carries.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Verify a bundle value (a file, or - for standard input) and print its source, commit and files."
+    )
+
+    @Argument(help: "File holding the raw KV value of a bundle or chunk manifest, or - for standard input.")
+    var file: String
+
+    func run() throws {
+        let bytes: [UInt8]
+        if file == "-" {
+            bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
+        } else {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("cannot read \(file)")
+            }
+            bytes = Array(data)
+        }
+        switch BundleWire.kind(of: bytes) {
+        case .manifest:
+            let manifest = try ChunkManifest.decode(bytes)
+            print(BundleDescription.describe(manifest))
+        case .bundle, .unknown:
+            let bundle = try BundleDecoder.decode(bytes)
+            print(BundleDescription.describe(bundle, encodedSize: bytes.count))
+        }
+    }
+}
