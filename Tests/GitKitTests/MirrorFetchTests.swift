@@ -1,5 +1,5 @@
 import Foundation
-import GitKit
+@testable import GitKit
 import Testing
 import TestFixtures
 
@@ -106,4 +106,30 @@ final class ProgressLog: @unchecked Sendable {
     }
 
     var last: TransferProgress? { lock.withLock { entries.last } }
+}
+
+@Suite("Threading")
+struct ThreadingTests {
+    @Test("libgit2 work runs on the repository's own queue, not on Swift's cooperative pool")
+    func ownQueue() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let origin = try FixtureRepository(at: directory.appending("origin.git"))
+        try origin.commit("one", changes: [.text("a.json", "{}\n")])
+        let path = directory.appending("mirror.git")
+        let mirror = try GitRepository.openOrCreateMirror(at: path, remoteURL: origin.url)
+        let labels = LabelLog()
+        try await mirror.fetch { _ in labels.record(GitQueueExecutor.currentLabel ?? "not a repository queue") }
+        #expect(!labels.all.isEmpty)
+        #expect(labels.all.allSatisfy { $0 == "git2kv.git.\(path)" }, "\(Set(labels.all))")
+    }
+}
+
+final class LabelLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var labels: [String] = []
+
+    func record(_ label: String) { lock.withLock { labels.append(label) } }
+
+    var all: [String] { lock.withLock { labels } }
 }
