@@ -17,12 +17,12 @@ struct InspectCommandTests {
         let file = directory.appending("value.bin")
         try Data(BundleEncoder.encode(bundle)).write(to: URL(fileURLWithPath: file))
         let result = try Git2KVBinary.run(["inspect", file])
-        #expect(result.status == 0, "\(result.standardError)")
-        #expect(result.standardOutput.contains("bundle    verified (1 files"))
-        #expect(result.standardOutput.contains("config main:apps/web"))
-        #expect(result.standardOutput.contains("Tune workers"))
-        #expect(result.standardOutput.contains(bundle.digest))
-        #expect(result.standardOutput.contains("config.json"))
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output.contains("bundle    verified (1 files"))
+        #expect(result.output.contains("config main:apps/web"))
+        #expect(result.output.contains("Tune workers"))
+        #expect(result.output.contains(bundle.digest))
+        #expect(result.output.contains("config.json"))
     }
 
     @Test("a corrupt value on standard input fails with the reason")
@@ -31,21 +31,21 @@ struct InspectCommandTests {
         value.removeLast(3)
         let result = try Git2KVBinary.run(["inspect", "-"], input: value)
         #expect(result.status != 0)
-        #expect(result.standardError.contains("bundle: compressed payload ends"))
+        #expect(result.errors.contains("bundle: compressed payload ends"))
     }
 
     @Test("a chunk manifest is recognised")
     func manifest() throws {
         let stored = BundleChunker.split(try BundleEncoder.encode(bundle), digest: bundle.digest, commit: bundle.commit.id, chunkSize: 16)
         let result = try Git2KVBinary.run(["inspect", "-"], input: stored.keyValue)
-        #expect(result.status == 0, "\(result.standardError)")
-        #expect(result.standardOutput.contains("manifest"))
-        #expect(result.standardOutput.contains(bundle.digest))
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output.contains("manifest"))
+        #expect(result.output.contains(bundle.digest))
     }
 
     @Test("the binary reports its version and lists its commands")
     func help() throws {
-        #expect(try Git2KVBinary.run(["--version"]).standardOutput.contains("0.1.0"))
-        #expect(try Git2KVBinary.run(["--help"]).standardOutput.contains("inspect"))
+        #expect(try Git2KVBinary.run(["--version"]).output.contains("0.1.0"))
+        #expect(try Git2KVBinary.run(["--help"]).output.contains("inspect"))
     }
 }
