@@ -13,12 +13,17 @@ let package = Package(
         .executable(name: "git2kv", targets: ["git2kv"]),
         .library(name: "GitKit", targets: ["GitKit"]),
         .library(name: "BundleFormat", targets: ["BundleFormat"]),
+        .library(name: "KV", targets: ["KV"]),
+        .library(name: "KVServer", targets: ["KVServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -41,6 +46,24 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "KV",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "KVServer",
+            dependencies: [
+                "KV",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "TestFixtures",
             dependencies: [],
             swiftSettings: strictSettings
@@ -50,6 +73,8 @@ let package = Package(
             dependencies: [
                 "GitKit",
                 "BundleFormat",
+                "KV",
+                "KVServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -68,6 +93,16 @@ let package = Package(
         .testTarget(
             name: "BundleFormatTests",
             dependencies: ["BundleFormat"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KVTests",
+            dependencies: ["KV", "KVServer", "TestFixtures"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KVServerTests",
+            dependencies: ["KV", "KVServer", "TestFixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,43 @@
+import Foundation
+
+extension ConsulClient {
+    public func transaction(_ operations: [KVOperation]) async throws(KVError) -> KVTransactionResult {
+        let operation = "txn of \(operations.count) operations"
+        guard !operations.isEmpty else { return KVTransactionResult(entries: [], index: 0) }
+        guard operations.count <= limits.maxTransactionOperations else {
+            throw KVError(
+                kind: .tooManyOperations, operation: operation,
+                message: "a transaction holds at most \(limits.maxTransactionOperations) operations; split it at a consistent point")
+        }
+        for case .deleteTree(let prefix) in operations where !prefix.hasSuffix("/") {
+            throw KVError(kind: .invalidRequest, operation: operation, message: "delete-tree of \(prefix) needs a prefix ending in /")
+        }
+        let body: [UInt8]
+        do {
+            body = Array(try JSONEncoder().encode(operations.map(ConsulWire.txnOperation)))
+        } catch {
+            throw KVError(kind: .invalidRequest, operation: operation, message: "cannot encode: \(error)")
+        }
+        guard body.count <= limits.maxTransactionBytes else {
+            throw KVError(
+                kind: .tooLarge, operation: operation,
+                message: "request of \(body.count) bytes exceeds the transaction limit of \(limits.maxTransactionBytes)")
+        }
+        let reply = try await send(.PUT, path: "/v1/txn", body: body, operation: operation)
+        switch reply.status {
+        case 200:
+            let response = try decode(ConsulWire.TxnResponse.self, reply, operation: operation)
+            var entries: [KVEntry] = []
+            for result in response.results ?? [] {
+                if let pair = result.kv { entries.append(try pair.entry()) }
+            }
+            return KVTransactionResult(entries: entries, index: max(reply.index, entries.map(\.modifyIndex).max() ?? 0))
+        case 409:
+            let response = try decode(ConsulWire.TxnResponse.self, reply, operation: operation)
+            let failures = (response.errors ?? []).map { KVTransactionFailure(operationIndex: $0.opIndex, reason: $0.what) }
+            throw KVError(kind: .transactionFailed, operation: operation, message: "rolled back", failures: failures, status: 409)
+        default:
+            throw failure(reply, operation: operation)
+        }
+    }
+}
