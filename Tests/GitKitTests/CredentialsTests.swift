@@ -109,3 +109,12 @@ struct CredentialsTests {
         #expect(GitCredentials.token(.file("/etc/t")).description.contains("/etc/t"))
     }
 }
+
+@Suite("TLS settings")
+struct TLSSettingsTests {
+    @Test("a CA bundle that does not exist is refused with the path in the error")
+    func missingCABundle() {
+        let error = #expect(throws: GitError.self) { try GitTLS.trustCertificates(file: "/nonexistent/ca.pem") }
+        #expect(error?.description.contains("/nonexistent/ca.pem") == true)
+    }
+}
