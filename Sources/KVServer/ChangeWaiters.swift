@@ -33,5 +33,4 @@ struct ChangeWaiters {
         }
     }
 
-    var count: Int { waiters.count }
 }
