@@ -3,34 +3,17 @@ import Foundation
 extension ConsulClient {
     public func get(_ key: String, options: KVReadOptions) async throws(KVError) -> KVRead<KVEntry?> {
         let operation = "get \(key)"
-        let reply = try await send(
-            .GET, path: "/v1/kv/" + Self.keyPath(key), query: readQuery(options), timeout: readTimeout(options), operation: operation)
-        switch reply.status {
-        case 200:
-            let pairs = try decode([ConsulWire.KVPair].self, reply, operation: operation)
-            return KVRead(value: try pairs.first?.entry(), index: reply.index, knownLeader: reply.knownLeader, lastContactMilliseconds: reply.lastContact)
-        case 404:
-            return KVRead(value: nil, index: reply.index, knownLeader: reply.knownLeader, lastContactMilliseconds: reply.lastContact)
-        default:
-            throw failure(reply, operation: operation)
+        return try await read(key, query: [], options: options, operation: operation, missing: nil) { reply throws(KVError) in
+            try decode([ConsulWire.KVPair].self, reply, operation: operation).first?.entry()
         }
     }
 
     public func list(prefix: String, options: KVReadOptions) async throws(KVError) -> KVRead<[KVEntry]> {
         let operation = "list \(prefix)"
-        let reply = try await send(
-            .GET, path: "/v1/kv/" + Self.keyPath(prefix), query: [("recurse", nil)] + readQuery(options),
-            timeout: readTimeout(options), operation: operation)
-        switch reply.status {
-        case 200:
-            let pairs = try decode([ConsulWire.KVPair].self, reply, operation: operation)
+        return try await read(prefix, query: [("recurse", nil)], options: options, operation: operation, missing: []) { reply throws(KVError) in
             var entries: [KVEntry] = []
-            for pair in pairs { entries.append(try pair.entry()) }
-            return KVRead(value: entries, index: reply.index, knownLeader: reply.knownLeader, lastContactMilliseconds: reply.lastContact)
-        case 404:
-            return KVRead(value: [], index: reply.index, knownLeader: reply.knownLeader, lastContactMilliseconds: reply.lastContact)
-        default:
-            throw failure(reply, operation: operation)
+            for pair in try decode([ConsulWire.KVPair].self, reply, operation: operation) { entries.append(try pair.entry()) }
+            return entries
         }
     }
 
@@ -38,17 +21,27 @@ extension ConsulClient {
         let operation = "list keys \(prefix)"
         var query: [(String, String?)] = [("keys", nil)]
         if let separator { query.append(("separator", separator)) }
-        let reply = try await send(
-            .GET, path: "/v1/kv/" + Self.keyPath(prefix), query: query + readQuery(options), timeout: readTimeout(options),
-            operation: operation)
-        switch reply.status {
-        case 200:
-            return KVRead(value: try decode([String].self, reply, operation: operation), index: reply.index, knownLeader: reply.knownLeader, lastContactMilliseconds: reply.lastContact)
-        case 404:
-            return KVRead(value: [], index: reply.index, knownLeader: reply.knownLeader, lastContactMilliseconds: reply.lastContact)
-        default:
-            throw failure(reply, operation: operation)
+        return try await read(prefix, query: query, options: options, operation: operation, missing: []) { reply throws(KVError) in
+            try decode([String].self, reply, operation: operation)
         }
+    }
+
+    /// A (possibly blocking) read of `/v1/kv/<key>`: 200 is parsed, 404 gives `missing`, and
+    /// either way the index headers are kept.
+    private func read<Value: Sendable>(
+        _ key: String, query: [(String, String?)], options: KVReadOptions, operation: String, missing: Value,
+        parse: (Reply) throws(KVError) -> Value
+    ) async throws(KVError) -> KVRead<Value> {
+        let reply = try await send(
+            .GET, path: "/v1/kv/" + Self.keyPath(key), query: query + readQuery(options), timeout: readTimeout(options),
+            operation: operation)
+        let value: Value
+        switch reply.status {
+        case 200: value = try parse(reply)
+        case 404: value = missing
+        default: throw failure(reply, operation: operation)
+        }
+        return KVRead(value: value, index: reply.index, knownLeader: reply.knownLeader, lastContactMilliseconds: reply.lastContact)
     }
 
     public func put(_ key: String, value: [UInt8], flags: UInt64, cas: UInt64?) async throws(KVError) -> Bool {

@@ -92,12 +92,8 @@ public final class ConsulClient: KVStore, Sendable {
 
     private static func transportError(_ error: any Error, operation: String, address: String) -> KVError {
         let text = String(describing: error)
-        if let clientError = error as? HTTPClientError,
-            clientError == .deadlineExceeded || clientError == .readTimeout || clientError == .connectTimeout
-        {
-            return KVError(kind: .timeout, operation: operation, message: "no answer from \(address) in time")
-        }
-        if text.contains("connectTimeout") || text.lowercased().contains("timeout") {
+        let timedOut = (error as? HTTPClientError).map { [.deadlineExceeded, .readTimeout, .connectTimeout].contains($0) } ?? false
+        if timedOut || text.lowercased().contains("timeout") {
             return KVError(kind: .timeout, operation: operation, message: "no answer from \(address) in time")
         }
         return KVError(kind: .connectionFailed, operation: operation, message: "cannot reach \(address): \(text)")
