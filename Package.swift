@@ -8,9 +8,10 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "git2kv",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "git2kv", targets: ["git2kv"]),
+        .library(name: "Secrets", targets: ["Secrets"]),
         .library(name: "GitKit", targets: ["GitKit"]),
         .library(name: "BundleFormat", targets: ["BundleFormat"]),
         .library(name: "KV", targets: ["KV"]),
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
@@ -32,8 +34,12 @@ let package = Package(
             providers: [.apt(["libgit2-dev"])]
         ),
         .target(
+            name: "Secrets",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "GitKit",
-            dependencies: ["CLibGit2"],
+            dependencies: ["CLibGit2", "Secrets"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -48,6 +54,9 @@ let package = Package(
         .target(
             name: "KV",
             dependencies: [
+                "Secrets",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -58,6 +67,7 @@ let package = Package(
             name: "KVServer",
             dependencies: [
                 "KV",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -87,7 +97,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GitKitTests",
-            dependencies: ["GitKit", "TestFixtures"],
+            dependencies: ["GitKit", "Secrets", "TestFixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -97,7 +107,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KVTests",
-            dependencies: ["KV", "KVServer", "TestFixtures"],
+            dependencies: ["KV", "KVServer", "Secrets", "TestFixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,3 +1,5 @@
+public import Secrets
+
 /// Credentials for a remote. Descriptions name where secrets come from, never their values.
 public enum GitCredentials: Sendable, Hashable, CustomStringConvertible {
     case none
@@ -27,15 +29,23 @@ public enum GitCredentials: Sendable, Hashable, CustomStringConvertible {
         case .none:
             return .none
         case .userPassword(let username, let password):
-            return .userPassword(username: username, password: try password.read())
+            return .userPassword(username: username, password: try Self.read(password))
         case .token(let token, let username):
-            return .userPassword(username: username, password: try token.read())
+            return .userPassword(username: username, password: try Self.read(token))
         case .sshKey(let username, let privateKey, let publicKey, let passphrase):
             return .sshKey(
                 username: username, privateKeyPath: privateKey, publicKeyPath: publicKey,
-                passphrase: try passphrase?.read())
+                passphrase: try passphrase.map(Self.read))
         case .sshAgent(let username):
             return .sshAgent(username: username)
+        }
+    }
+
+    private static func read(_ source: SecretSource) throws(GitError) -> String {
+        do {
+            return try source.read()
+        } catch {
+            throw GitError(kind: .credentialsUnavailable, operation: "read secret", message: error.message)
         }
     }
 }

@@ -82,6 +82,13 @@ public enum ConsulWire {
             self.results = results
             self.errors = errors
         }
+
+        /// Consul writes both fields, one of them null.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(results, forKey: .results)
+            try container.encode(errors, forKey: .errors)
+        }
     }
 
     public struct TxnResult: Codable, Sendable {
@@ -154,5 +161,10 @@ public enum ConsulWire {
     public static func formatDuration(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         return "\(max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))ms"
+    }
+
+    /// Whole seconds in Consul's text form: "10s".
+    public static func formatSeconds(_ duration: Duration) -> String {
+        "\(duration.components.seconds)s"
     }
 }

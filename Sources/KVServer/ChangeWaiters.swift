@@ -1,36 +1,84 @@
-/// Blocking queries waiting for a key or prefix to change.
+/// What a blocking query waits on.
+enum WatchTopic: Sendable {
+    case key(String)
+    case prefix(String)
+    case catalog
+    case sessions
+}
+
+/// What one commit changed, to wake the blocking queries it concerns.
+struct ChangeSet: Sendable {
+    var keys: Set<String> = []
+    var catalog = false
+    var sessions = false
+
+    init() {}
+
+    init(_ record: ChangeRecord) {
+        for change in record.changes {
+            switch change {
+            case .key(let key, _): keys.insert(key)
+            case .node: catalog = true
+            case .session: sessions = true
+            case .policy, .token: break
+            }
+        }
+    }
+
+    mutating func merge(_ other: ChangeSet) {
+        keys.formUnion(other.keys)
+        catalog = catalog || other.catalog
+        sessions = sessions || other.sessions
+    }
+
+    var isEmpty: Bool { keys.isEmpty && !catalog && !sessions }
+
+    func concerns(_ topic: WatchTopic) -> Bool {
+        switch topic {
+        case .key(let key): keys.contains(key)
+        case .prefix(let prefix): keys.contains { $0.hasKeyPrefix(prefix) }
+        case .catalog: catalog
+        case .sessions: sessions
+        }
+    }
+}
+
+/// Blocking queries waiting for a change, each with the timer that ends its wait.
 struct ChangeWaiters {
     private struct Waiter {
-        let key: String
-        let prefix: Bool
+        let topic: WatchTopic
         let continuation: CheckedContinuation<Void, Never>
+        let timer: Task<Void, Never>
     }
 
     private var waiters: [Int: Waiter] = [:]
     private var lastID = 0
+
+    var count: Int { waiters.count }
 
     mutating func nextID() -> Int {
         lastID += 1
         return lastID
     }
 
-    mutating func add(id: Int, key: String, prefix: Bool, continuation: CheckedContinuation<Void, Never>) {
-        waiters[id] = Waiter(key: key, prefix: prefix, continuation: continuation)
+    mutating func add(id: Int, topic: WatchTopic, continuation: CheckedContinuation<Void, Never>, timer: Task<Void, Never>) {
+        waiters[id] = Waiter(topic: topic, continuation: continuation, timer: timer)
     }
 
     /// Resumes one waiter (its deadline passed or its request was cancelled); a no-op if gone.
     mutating func resume(id: Int) {
-        waiters.removeValue(forKey: id)?.continuation.resume()
+        guard let waiter = waiters.removeValue(forKey: id) else { return }
+        waiter.timer.cancel()
+        waiter.continuation.resume()
     }
 
-    mutating func resumeAll(affectedBy keys: Set<String>) {
-        let woken = waiters.filter { _, waiter in
-            waiter.prefix ? keys.contains { $0.hasPrefix(waiter.key) } : keys.contains(waiter.key)
-        }
+    mutating func resumeAll(concernedBy changes: ChangeSet) {
+        guard !changes.isEmpty else { return }
+        let woken = waiters.filter { changes.concerns($0.value.topic) }
         for (id, waiter) in woken {
             waiters[id] = nil
+            waiter.timer.cancel()
             waiter.continuation.resume()
         }
     }
-
 }

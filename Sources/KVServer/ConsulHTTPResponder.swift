@@ -2,25 +2,37 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KV
+import Synchronization
 
 /// Answers the subset of Consul's HTTP API that git2kv and common Consul clients use, with
 /// Consul's status codes, headers and JSON shapes.
 struct ConsulHTTPResponder: HTTPResponder {
     typealias Context = BasicRequestContext
 
-    let store: KVStateStore
+    let store: ServerStore
     let limits: KVServerLimits
+    let requests: RequestCounter
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        requests.increment()
         let rawPath = request.uri.path
         let path = rawPath.removingPercentEncoding ?? rawPath
-        if path.hasPrefix("/v1/kv/") || path == "/v1/kv" {
-            let key = String(path.dropFirst(min(path.count, "/v1/kv/".count)))
-            return await KVEndpoint(store: store, limits: limits).respond(to: request, key: key)
+        let query = QueryParameters(request)
+        let token = Self.token(of: request, query: query)
+        guard let authorizer = await store.authorizer(for: token) else {
+            return ConsulResponse.text(.forbidden, "ACL not found")
         }
+        let call = ConsulCall(request: request, path: path, query: query, token: token, authorizer: authorizer, store: store, limits: limits)
+        if let key = path.dropPrefix("/v1/kv/") ?? (path == "/v1/kv" ? "" : nil) {
+            return await KVEndpoint(call: call).respond(key: key)
+        }
+        if let rest = path.dropPrefix("/v1/session/") { return await SessionEndpoint(call: call).respond(rest) }
+        if let rest = path.dropPrefix("/v1/catalog/") { return await CatalogEndpoint(call: call).respond(rest) }
+        if let rest = path.dropPrefix("/v1/health/") { return await CatalogEndpoint(call: call).health(rest) }
+        if let rest = path.dropPrefix("/v1/acl/") { return await ACLEndpoint(call: call).respond(rest) }
         switch (request.method, path) {
         case (.put, "/v1/txn"):
-            return await TxnEndpoint(store: store, limits: limits).respond(to: request)
+            return await TxnEndpoint(call: call).respond()
         case (.get, "/v1/status/leader"):
             return ConsulResponse.json("127.0.0.1:8300")
         case (.get, "/v1/status/peers"):
@@ -28,6 +40,57 @@ struct ConsulHTTPResponder: HTTPResponder {
         default:
             return ConsulResponse.text(.notFound, "Not found: \(request.method) \(path)")
         }
+    }
+
+    /// The request's ACL token: X-Consul-Token, a bearer token, or `?token=` (older clients).
+    private static func token(of request: Request, query: QueryParameters) -> String? {
+        if let header = request.headers[HTTPField.Name("X-Consul-Token")!], !header.isEmpty { return header }
+        if let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer ") {
+            return String(authorization.dropFirst("Bearer ".count))
+        }
+        return query["token"]
+    }
+}
+
+/// One request with what every endpoint needs.
+struct ConsulCall: Sendable {
+    let request: Request
+    let path: String
+    let query: QueryParameters
+    let token: String?
+    let authorizer: Authorizer
+    let store: ServerStore
+    let limits: KVServerLimits
+
+    var method: HTTPRequest.Method { request.method }
+
+    func body(limit: Int) async -> Result<[UInt8], RequestBody.TooLarge> {
+        await RequestBody.collect(request, limit: limit)
+    }
+
+    /// Reads and decodes a JSON body; a failure is the response to send.
+    func decodeBody<Value: Decodable>(_ type: Value.Type, limit: Int = 256 * 1024) async -> Result<Value, ResponseError> {
+        switch await body(limit: limit) {
+        case .failure(let tooLarge): return .failure(ResponseError(ConsulResponse.tooLarge(tooLarge, limit: limit)))
+        case .success(let bytes):
+            return RequestJSON.decode(type, from: bytes).mapError {
+                ResponseError(ConsulResponse.text(.badRequest, "Request decode failed: \($0)"))
+            }
+        }
+    }
+
+    func blocking(topic: WatchTopic, answer: () async -> (response: Response, index: UInt64)) async -> Response {
+        await BlockingQuery(store: store, limits: limits).run(query, topic: topic, answer: answer)
+    }
+
+    func forbidden(_ resource: ACLRules.Resource, _ name: String, _ access: ACLRules.Access) -> Response {
+        ConsulResponse.text(.forbidden, authorizer.denial(resource, name, access))
+    }
+}
+
+extension String {
+    func dropPrefix(_ prefix: String) -> String? {
+        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil
     }
 }
 
@@ -38,20 +101,27 @@ public struct KVServerLimits: Sendable {
     public var maxTransactionBytes = 512 * 1024
     public var defaultWait: Duration = .seconds(300)
     public var maxWait: Duration = .seconds(600)
+    /// Consul accepts session TTLs from 10s to 24h; tests may allow shorter ones.
+    public var minSessionTTL: Duration = .seconds(10)
+    public var maxSessionTTL: Duration = .seconds(86400)
+    /// Log size after which the state is snapshotted and the log emptied, bounding restart time.
+    public var snapshotAfterLogBytes = 64 << 20
 
     public init() {}
 }
 
 /// Building responses with Consul's headers.
 enum ConsulResponse {
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, index: UInt64? = nil) -> Response {
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, index: UInt64? = nil, filtered: Bool = false) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes
         let body = (try? encoder.encode(value)) ?? Data("null".utf8)
-        return bytes(Array(body), status: status, contentType: "application/json", index: index)
+        return bytes(Array(body), status: status, contentType: "application/json", index: index, filtered: filtered)
     }
 
-    static func bytes(_ body: [UInt8], status: HTTPResponse.Status = .ok, contentType: String, index: UInt64? = nil) -> Response {
+    static func bytes(
+        _ body: [UInt8], status: HTTPResponse.Status = .ok, contentType: String, index: UInt64? = nil, filtered: Bool = false
+    ) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = contentType
         if let index {
@@ -59,16 +129,21 @@ enum ConsulResponse {
             headers[HTTPField.Name("X-Consul-KnownLeader")!] = "true"
             headers[HTTPField.Name("X-Consul-LastContact")!] = "0"
         }
+        if filtered { headers[HTTPField.Name("X-Consul-Results-Filtered-By-ACLs")!] = "true" }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     static func text(_ status: HTTPResponse.Status, _ message: String, index: UInt64? = nil) -> Response {
         bytes(Array(message.utf8), status: status, contentType: "text/plain; charset=utf-8", index: index)
     }
+
+    static func tooLarge(_ tooLarge: RequestBody.TooLarge, limit: Int) -> Response {
+        text(.contentTooLarge, "Request body(\(tooLarge.size) bytes) too large, max size: \(limit) bytes")
+    }
 }
 
 /// Query parameters as Consul reads them: flags without values count as present.
-struct QueryParameters {
+struct QueryParameters: Sendable {
     private let values: [String: String]
 
     init(_ request: Request) {
@@ -94,4 +169,15 @@ struct QueryParameters {
 struct QueryParameterError: Error {
     let name: String
     let value: String
+}
+
+/// Requests answered, for tests and benchmarks that check a client's request rate.
+public final class RequestCounter: Sendable {
+    private let count = Mutex(0)
+
+    public init() {}
+
+    func increment() { count.withLock { $0 += 1 } }
+
+    public var value: Int { count.withLock { $0 } }
 }

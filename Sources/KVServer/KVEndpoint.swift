@@ -1,66 +1,43 @@
 import Hummingbird
 import KV
 
-/// `/v1/kv/<key>`: GET (single, recurse, keys, raw, blocking), PUT (cas, flags), DELETE (recurse, cas).
+/// `/v1/kv/<key>`: GET (single, recurse, keys, raw, blocking), PUT (cas, flags, acquire,
+/// release), DELETE (recurse, cas). With ACLs, reads need key:read, writes key:write, and
+/// listings leave out what the token may not read.
 struct KVEndpoint {
-    let store: KVStateStore
-    let limits: KVServerLimits
+    let call: ConsulCall
 
-    func respond(to request: Request, key: String) async -> Response {
-        let query = QueryParameters(request)
-        if let problem = KeyRules.problem(with: key, method: request.method) {
+    private var store: ServerStore { call.store }
+    private var query: QueryParameters { call.query }
+
+    func respond(key: String) async -> Response {
+        if let problem = KeyRules.problem(with: key, method: call.method) {
             return ConsulResponse.text(.badRequest, problem)
         }
-        switch request.method {
-        case .get: return await read(key: key, query: query)
-        case .put: return await write(request, key: key, query: query)
-        case .delete: return await delete(key: key, query: query)
-        default: return ConsulResponse.text(.methodNotAllowed, "Method \(request.method) not allowed on /v1/kv")
+        switch call.method {
+        case .get: return await read(key: key)
+        case .put: return await write(key: key)
+        case .delete: return await delete(key: key)
+        default: return ConsulResponse.text(.methodNotAllowed, "Method \(call.method) not allowed on /v1/kv")
         }
     }
 
-    private func read(key: String, query: QueryParameters) async -> Response {
-        guard case .success(let waitIndex) = query.unsigned("index") else {
-            return ConsulResponse.text(.badRequest, "Invalid index: \(query["index"] ?? "")")
-        }
-        var wait = limits.defaultWait
-        if let text = query["wait"] {
-            guard let parsed = ConsulWire.parseDuration(Substring(text)) else {
-                return ConsulResponse.text(.badRequest, "Invalid wait time: \(text)")
-            }
-            wait = min(parsed, limits.maxWait)
-        }
+    private func read(key: String) async -> Response {
         let isPrefix = query.has("recurse") || query.has("keys")
-        let jitter = Duration.nanoseconds(Int64.random(in: 0...max(1, (wait / 16).nanosecondsValue)))
-        let deadline = ContinuousClock.now + wait + jitter
-        while true {
-            let response = await answer(key: key, query: query)
-            guard let waitIndex, waitIndex > 0, response.index <= waitIndex, ContinuousClock.now < deadline else {
-                return response.response
-            }
-            await store.waitForChange(of: key, prefix: isPrefix, until: deadline)
-        }
+        if !isPrefix, !call.authorizer.allows(.key, key, .read) { return call.forbidden(.key, key, .read) }
+        return await call.blocking(topic: isPrefix ? .prefix(key) : .key(key)) { await answer(key: key) }
     }
 
-    private func answer(key: String, query: QueryParameters) async -> (response: Response, index: UInt64) {
-        if query.has("keys") {
-            let (entries, index) = await store.list(prefix: key)
-            var names: [String] = []
-            let separator = query["separator"].flatMap { $0.isEmpty ? nil : $0 }
-            for entry in entries {
-                var name = entry.key
-                if let separator, let range = entry.key.dropFirst(key.count).range(of: separator) {
-                    name = String(entry.key[..<range.upperBound])
-                }
-                if names.last != name { names.append(name) }
+    private func answer(key: String) async -> (response: Response, index: UInt64) {
+        if query.has("keys") || query.has("recurse") {
+            let (all, index) = await store.list(prefix: key)
+            let entries = all.filter { call.authorizer.allows(.key, $0.key, .read) }
+            let filtered = entries.count != all.count
+            guard !entries.isEmpty else { return (ConsulResponse.text(.notFound, "", index: index), index) }
+            if query.has("recurse"), !query.has("keys") {
+                return (ConsulResponse.json(entries.map { ConsulWire.KVPair($0) }, index: index, filtered: filtered), index)
             }
-            if names.isEmpty { return (ConsulResponse.text(.notFound, "", index: index), index) }
-            return (ConsulResponse.json(names, index: index), index)
-        }
-        if query.has("recurse") {
-            let (entries, index) = await store.list(prefix: key)
-            if entries.isEmpty { return (ConsulResponse.text(.notFound, "", index: index), index) }
-            return (ConsulResponse.json(entries.map { ConsulWire.KVPair($0) }, index: index), index)
+            return (ConsulResponse.json(names(of: entries, under: key), index: index, filtered: filtered), index)
         }
         let (entry, index) = await store.get(key)
         guard let entry else { return (ConsulResponse.text(.notFound, "", index: index), index) }
@@ -70,41 +47,56 @@ struct KVEndpoint {
         return (ConsulResponse.json([ConsulWire.KVPair(entry)], index: index), index)
     }
 
-    private func write(_ request: Request, key: String, query: QueryParameters) async -> Response {
+    /// Key names, cut after the separator when one is given (one level of a tree).
+    private func names(of entries: [KVEntry], under prefix: String) -> [String] {
+        var names: [String] = []
+        let separator = query["separator"].flatMap { $0.isEmpty ? nil : $0 }
+        for entry in entries {
+            var name = entry.key
+            if let separator, let range = entry.key.dropFirst(prefix.count).range(of: separator) {
+                name = String(entry.key[..<range.upperBound])
+            }
+            if names.last != name { names.append(name) }
+        }
+        return names
+    }
+
+    private func write(key: String) async -> Response {
         guard case .success(let flags) = query.unsigned("flags") else {
             return ConsulResponse.text(.badRequest, "Invalid flags: \(query["flags"] ?? "")")
         }
         guard case .success(let cas) = query.unsigned("cas") else {
             return ConsulResponse.text(.badRequest, "Invalid cas index: \(query["cas"] ?? "")")
         }
-        if query.has("acquire") || query.has("release") {
-            return ConsulResponse.text(.badRequest, "sessions are not supported by this server yet")
-        }
+        guard call.authorizer.allows(.key, key, .write) else { return call.forbidden(.key, key, .write) }
         let body: [UInt8]
-        switch await RequestBody.collect(request, limit: limits.maxValueSize) {
+        switch await call.body(limit: call.limits.maxValueSize) {
         case .success(let bytes): body = bytes
-        case .failure(let tooLarge):
-            return ConsulResponse.text(.contentTooLarge, "Request body(\(tooLarge.size) bytes) too large, max size: \(limits.maxValueSize) bytes")
+        case .failure(let tooLarge): return ConsulResponse.tooLarge(tooLarge, limit: call.limits.maxValueSize)
         }
-        let written = await store.put(key, value: body, flags: flags ?? 0, cas: cas)
-        return ConsulResponse.json(written)
+        if let session = query["acquire"] {
+            switch await store.acquire(key, value: body, flags: flags ?? 0, session: session) {
+            case .acquired: return ConsulResponse.json(true)
+            case .heldByOther: return ConsulResponse.json(false)
+            case .invalidSession: return ConsulResponse.text(.internalServerError, "invalid session \"\(session)\"")
+            }
+        }
+        if let session = query["release"] {
+            return ConsulResponse.json(await store.release(key, value: body, flags: flags ?? 0, session: session))
+        }
+        return ConsulResponse.json(await store.put(key, value: body, flags: flags ?? 0, cas: cas))
     }
 
-    private func delete(key: String, query: QueryParameters) async -> Response {
+    private func delete(key: String) async -> Response {
         guard case .success(let cas) = query.unsigned("cas") else {
             return ConsulResponse.text(.badRequest, "Invalid cas index: \(query["cas"] ?? "")")
         }
         if query.has("recurse") {
+            guard call.authorizer.allowsWriteOfPrefix(key) else { return call.forbidden(.key, key, .write) }
             await store.deleteTree(prefix: key)
             return ConsulResponse.json(true)
         }
+        guard call.authorizer.allows(.key, key, .write) else { return call.forbidden(.key, key, .write) }
         return ConsulResponse.json(await store.delete(key, cas: cas))
-    }
-}
-
-extension Duration {
-    var nanosecondsValue: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

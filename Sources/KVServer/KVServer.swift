@@ -3,16 +3,26 @@ import KV
 public import Logging
 import NIOCore
 
-/// `git2kv kv-server`: an embedded server speaking Consul's HTTP API (in memory for now).
+/// `git2kv kv-server`: an embedded server speaking Consul's HTTP API. In memory without a data
+/// directory; with one, every acknowledged write survives a crash.
 public struct KVServer: Sendable {
     public var host: String
     public var port: Int
+    public var dataDirectory: String?
+    /// Turns ACLs on: this token may do everything; requests without a known token may do nothing.
+    public var aclBootstrapToken: String?
     public var limits: KVServerLimits
     public var logLevel: Logger.Level
+    public let requests = RequestCounter()
 
-    public init(host: String = "127.0.0.1", port: Int = 8500, limits: KVServerLimits = KVServerLimits(), logLevel: Logger.Level = .warning) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8500, dataDirectory: String? = nil, aclBootstrapToken: String? = nil,
+        limits: KVServerLimits = KVServerLimits(), logLevel: Logger.Level = .warning
+    ) {
         self.host = host
         self.port = port
+        self.dataDirectory = dataDirectory
+        self.aclBootstrapToken = aclBootstrapToken
         self.limits = limits
         self.logLevel = logLevel
     }
@@ -22,8 +32,15 @@ public struct KVServer: Sendable {
     public func run(handleSignals: Bool = false, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         var logger = Logger(label: "git2kv.kv-server")
         logger.logLevel = logLevel
+        let store: ServerStore
+        if let dataDirectory {
+            store = try ServerStore(directory: dataDirectory, limits: limits, bootstrapToken: aclBootstrapToken)
+        } else {
+            store = ServerStore(limits: limits, bootstrapToken: aclBootstrapToken)
+        }
+        await store.startSessionClocks()
         let application = Application(
-            responder: ConsulHTTPResponder(store: KVStateStore(), limits: limits),
+            responder: ConsulHTTPResponder(store: store, limits: limits, requests: requests),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "git2kv-kv-server"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -35,9 +52,10 @@ public struct KVServer: Sendable {
     }
 }
 
-/// A server started in the background of this process (tests, `git2kv demo`).
+/// A server started in the background of this process (tests, benchmarks, `git2kv demo`).
 public final class RunningKVServer: Sendable {
     public let port: Int
+    public let requests: RequestCounter
     private let task: Task<Void, any Error>
 
     public var address: String { "http://127.0.0.1:\(port)" }
@@ -51,14 +69,15 @@ public final class RunningKVServer: Sendable {
             try await server.run { port in continuation.yield(port) }
         }
         for await port in ports {
-            return RunningKVServer(port: port, task: task)
+            return RunningKVServer(port: port, requests: server.requests, task: task)
         }
         _ = try await task.value
         throw KVServerStartError()
     }
 
-    private init(port: Int, task: Task<Void, any Error>) {
+    private init(port: Int, requests: RequestCounter, task: Task<Void, any Error>) {
         self.port = port
+        self.requests = requests
         self.task = task
     }
 

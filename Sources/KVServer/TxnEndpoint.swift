@@ -2,47 +2,59 @@ import Foundation
 import Hummingbird
 import KV
 
-/// `PUT /v1/txn`: KV operations applied atomically; 409 with the failing operations otherwise.
+/// `PUT /v1/txn`: KV operations applied atomically; 409 with the failing operations otherwise
+/// (including operations the token may not perform, as Consul reports them).
 struct TxnEndpoint {
-    let store: KVStateStore
-    let limits: KVServerLimits
+    let call: ConsulCall
 
-    func respond(to request: Request) async -> Response {
+    func respond() async -> Response {
+        let limits = call.limits
         let body: [UInt8]
-        switch await RequestBody.collect(request, limit: limits.maxTransactionBytes) {
+        switch await call.body(limit: limits.maxTransactionBytes) {
         case .success(let bytes): body = bytes
-        case .failure(let tooLarge):
-            return ConsulResponse.text(.contentTooLarge, "Request body(\(tooLarge.size) bytes) too large, max size: \(limits.maxTransactionBytes) bytes")
+        case .failure(let tooLarge): return ConsulResponse.tooLarge(tooLarge, limit: limits.maxTransactionBytes)
         }
         let wire: [ConsulWire.TxnOperation]
         do {
             wire = try JSONDecoder().decode([ConsulWire.TxnOperation].self, from: Data(body))
         } catch {
-            return ConsulResponse.text(.badRequest, "Failed to parse body: \(Self.describe(error))")
+            return ConsulResponse.text(.badRequest, "Failed to parse body: \(RequestJSONError(error))")
         }
         guard wire.count <= limits.maxTransactionOperations else {
             return ConsulResponse.text(
                 .contentTooLarge, "Transaction contains too many operations (\(wire.count) > \(limits.maxTransactionOperations))")
         }
         var operations: [KVOperation] = []
+        var denied: [ConsulWire.TxnError] = []
         for (position, element) in wire.enumerated() {
             switch Self.operation(element) {
             case .success(let operation):
                 if let problem = KeyRules.problem(with: operation.key, method: .get) {
                     return ConsulResponse.text(.badRequest, "Operation \(position): \(problem)")
                 }
+                if !allowed(operation) { denied.append(.init(opIndex: position, what: "Permission denied")) }
                 operations.append(operation)
             case .failure(let problem):
                 return ConsulResponse.text(.badRequest, "Operation \(position): \(problem.reason)")
             }
         }
-        switch await store.apply(operations) {
-        case .success(let entries):
+        guard denied.isEmpty else {
+            return ConsulResponse.json(ConsulWire.TxnResponse(results: nil, errors: denied), status: .conflict)
+        }
+        switch await call.store.apply(operations) {
+        case .success(let (entries, index)):
             let results = entries.map { ConsulWire.TxnResult(kv: ConsulWire.KVPair($0)) }
-            return ConsulResponse.json(ConsulWire.TxnResponse(results: results, errors: nil))
+            return ConsulResponse.json(ConsulWire.TxnResponse(results: results, errors: nil), index: index)
         case .failure(let rollback):
             let errors = rollback.failures.map { ConsulWire.TxnError(opIndex: $0.operationIndex, what: $0.reason) }
             return ConsulResponse.json(ConsulWire.TxnResponse(results: nil, errors: errors), status: .conflict)
+        }
+    }
+
+    private func allowed(_ operation: KVOperation) -> Bool {
+        switch operation {
+        case .deleteTree(let prefix): call.authorizer.allowsWriteOfPrefix(prefix)
+        default: call.authorizer.allows(.key, operation.key, operation.isWrite ? .write : .read)
         }
     }
 
@@ -68,18 +80,5 @@ struct TxnEndpoint {
         case "unlock": return .success(.unlock(key: kv.key, value: value, session: kv.session ?? ""))
         default: return .failure(.init("unknown KV verb \(kv.verb.debugDescription)"))
         }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if let decoding = error as? DecodingError {
-            switch decoding {
-            case .dataCorrupted: return "malformed JSON"
-            case .keyNotFound(let key, _): return "missing \(key.stringValue)"
-            case .typeMismatch(_, let context): return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-            case .valueNotFound(_, let context): return "missing value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-            @unknown default: return "unreadable"
-            }
-        }
-        return "unreadable"
     }
 }

@@ -5,11 +5,17 @@ import KVServer
 struct KVServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kv-server",
-        abstract: "Run an embedded KV server that speaks Consul's HTTP API (KV, blocking queries, transactions)."
+        abstract: "Run an embedded server that speaks Consul's HTTP API (KV, blocking queries, transactions, sessions, catalog, ACLs)."
     )
 
     @Option(help: "Address to listen on, HOST:PORT.")
     var listen: String = "127.0.0.1:8500"
+
+    @Option(help: "Directory for the write-ahead log and snapshots; without it, data lives in memory only.")
+    var dataDir: String?
+
+    @Option(help: "Turn ACLs on with this management token (default policy: deny).")
+    var aclBootstrapToken: String?
 
     func run() async throws {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
@@ -18,9 +24,13 @@ struct KVServerCommand: AsyncParsableCommand {
             throw ValidationError("--listen must be HOST:PORT, got \(listen)")
         }
         let host = String(listen[..<colon])
-        let server = KVServer(host: host.isEmpty ? "127.0.0.1" : host, port: port)
-        try await server.run(handleSignals: true) { port in
-            print("kv-server listening on \(host):\(port)")
+        let server = KVServer(host: host.isEmpty ? "127.0.0.1" : host, port: port, dataDirectory: dataDir, aclBootstrapToken: aclBootstrapToken)
+        do {
+            try await server.run(handleSignals: true) { port in
+                print("kv-server listening on \(host):\(port)\(dataDir.map { ", data in \($0)" } ?? ", in memory")")
+            }
+        } catch let error as StorageError {
+            throw ValidationError("kv-server: \(error)")
         }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where a secret (token, password, passphrase) comes from. Its value is never printed.
+/// Where a secret (token, password, passphrase, webhook secret) comes from. Its value is never printed.
 public enum SecretSource: Sendable, Hashable, CustomStringConvertible {
     /// A file whose content (without trailing newlines) is the secret.
     case file(String)
@@ -9,19 +9,19 @@ public enum SecretSource: Sendable, Hashable, CustomStringConvertible {
     /// A value given directly by the program (tests, values already read elsewhere).
     case value(String)
 
-    public func read() throws(GitError) -> String {
+    public func read() throws(SecretError) -> String {
         switch self {
         case .file(let path):
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw GitError(kind: .credentialsUnavailable, operation: "read secret", message: "cannot read secret file \(path)")
+                throw SecretError(message: "cannot read secret file \(path)")
             }
             guard let text = String(data: data, encoding: .utf8) else {
-                throw GitError(kind: .credentialsUnavailable, operation: "read secret", message: "secret file \(path) is not UTF-8 text")
+                throw SecretError(message: "secret file \(path) is not UTF-8 text")
             }
             return try Self.nonEmpty(Self.trimmed(text), origin: "secret file \(path)")
         case .environment(let name):
             guard let value = ProcessInfo.processInfo.environment[name] else {
-                throw GitError(kind: .credentialsUnavailable, operation: "read secret", message: "environment variable \(name) is not set")
+                throw SecretError(message: "environment variable \(name) is not set")
             }
             return try Self.nonEmpty(Self.trimmed(value), origin: "environment variable \(name)")
         case .value(let value):
@@ -43,10 +43,17 @@ public enum SecretSource: Sendable, Hashable, CustomStringConvertible {
         return String(result)
     }
 
-    private static func nonEmpty(_ text: String, origin: String) throws(GitError) -> String {
-        guard !text.isEmpty else {
-            throw GitError(kind: .credentialsUnavailable, operation: "read secret", message: "\(origin) is empty")
-        }
+    private static func nonEmpty(_ text: String, origin: String) throws(SecretError) -> String {
+        guard !text.isEmpty else { throw SecretError(message: "\(origin) is empty") }
         return text
     }
+}
+
+/// A secret could not be read: says from where, never what it holds.
+public struct SecretError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+
+    public init(message: String) { self.message = message }
+
+    public var description: String { message }
 }

@@ -1,0 +1,41 @@
+import Hummingbird
+import KV
+
+/// Consul's blocking query: with `?index=N`, answer once the result's index passes N or the
+/// wait (default 5 minutes, at most 10, plus up to wait/16 of jitter) runs out.
+struct BlockingQuery {
+    let store: ServerStore
+    let limits: KVServerLimits
+
+    /// Reads `index` and `wait`; a malformed one is a 400 response.
+    func run(
+        _ query: QueryParameters, topic: WatchTopic, answer: () async -> (response: Response, index: UInt64)
+    ) async -> Response {
+        guard case .success(let waitIndex) = query.unsigned("index") else {
+            return ConsulResponse.text(.badRequest, "Invalid index: \(query["index"] ?? "")")
+        }
+        var wait = limits.defaultWait
+        if let text = query["wait"] {
+            guard let parsed = ConsulWire.parseDuration(Substring(text)) else {
+                return ConsulResponse.text(.badRequest, "Invalid wait time: \(text)")
+            }
+            wait = min(parsed, limits.maxWait)
+        }
+        let jitter = Duration.nanoseconds(Int64.random(in: 0...max(1, (wait / 16).nanosecondsValue)))
+        let deadline = ContinuousClock.now + wait + jitter
+        while true {
+            let (response, index) = await answer()
+            guard let waitIndex, waitIndex > 0, index <= waitIndex, ContinuousClock.now < deadline, !Task.isCancelled else {
+                return response
+            }
+            await store.waitForChange(of: topic, until: deadline)
+        }
+    }
+}
+
+extension Duration {
+    var nanosecondsValue: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

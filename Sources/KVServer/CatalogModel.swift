@@ -1,0 +1,43 @@
+/// A node of the catalog with its services and health checks.
+struct CatalogNode: Codable, Sendable, Hashable {
+    var id: String
+    var name: String
+    var address: String
+    var datacenter: String
+    var taggedAddresses: [String: String]
+    var meta: [String: String]
+    var services: [String: CatalogService]
+    var checks: [String: HealthCheck]
+    var createIndex: UInt64
+    var modifyIndex: UInt64
+}
+
+struct CatalogService: Codable, Sendable, Hashable {
+    var id: String
+    var name: String
+    var tags: [String]
+    var address: String
+    var port: Int
+    var meta: [String: String]
+    var createIndex: UInt64
+    var modifyIndex: UInt64
+}
+
+struct HealthCheck: Codable, Sendable, Hashable {
+    var checkID: String
+    var name: String
+    var status: String
+    var notes: String
+    var output: String
+    var serviceID: String
+    var serviceName: String
+    var createIndex: UInt64
+    var modifyIndex: UInt64
+}
+
+extension CatalogNode {
+    /// Checks that apply to a service: the node's own checks and the service's.
+    func checks(of serviceID: String) -> [HealthCheck] {
+        checks.values.filter { $0.serviceID.isEmpty || $0.serviceID == serviceID }.sorted { $0.checkID < $1.checkID }
+    }
+}

@@ -1,0 +1,50 @@
+import KV
+
+/// Everything the server stores. It changes only through `apply`, both when serving and when
+/// replaying the write-ahead log, so a restart rebuilds exactly what was acknowledged.
+struct ServerState: Codable, Sendable {
+    /// The index of the last change (Consul's raft index).
+    var index: UInt64 = 1
+    var kv = KVTable()
+    var sessions: [String: SessionRecord] = [:]
+    var catalog: [String: CatalogNode] = [:]
+    var catalogIndex: UInt64 = 1
+    var policies: [String: ACLPolicy] = [:]
+    /// Tokens by secret ID.
+    var tokens: [String: ACLToken] = [:]
+
+    mutating func apply(_ record: ChangeRecord) {
+        index = max(index, record.index)
+        for change in record.changes {
+            switch change {
+            case .key(let key, let entry): kv.set(key, to: entry, at: record.index)
+            case .session(let id, let session): sessions[id] = session
+            case .node(let name, let node):
+                catalog[name] = node
+                catalogIndex = record.index
+            case .policy(let id, let policy): policies[id] = policy
+            case .token(let secret, let token): tokens[secret] = token
+            }
+        }
+    }
+}
+
+/// One committed change: every part gets the same index, and is all applied or not at all.
+struct ChangeRecord: Codable, Sendable {
+    var index: UInt64
+    var changes: [StateChange]
+}
+
+/// A part of a change, written as the new value (nil: removed), so replaying it is idempotent.
+enum StateChange: Codable, Sendable {
+    case key(String, KVEntry?)
+    case session(String, SessionRecord?)
+    case node(String, CatalogNode?)
+    case policy(String, ACLPolicy?)
+    case token(String, ACLToken?)
+
+    var changedKey: String? {
+        if case .key(let key, _) = self { return key }
+        return nil
+    }
+}

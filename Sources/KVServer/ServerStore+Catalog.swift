@@ -1,0 +1,78 @@
+import Foundation
+
+/// A catalog registration as Consul's `PUT /v1/catalog/register` takes it.
+struct CatalogRegistration: Sendable {
+    struct Service: Sendable {
+        var id: String
+        var name: String
+        var tags: [String]
+        var address: String
+        var port: Int
+        var meta: [String: String]
+    }
+
+    struct Check: Sendable {
+        var checkID: String
+        var name: String
+        var status: String
+        var notes: String
+        var output: String
+        var serviceID: String
+    }
+
+    var node: String
+    var id: String?
+    var address: String
+    var taggedAddresses: [String: String]
+    var meta: [String: String]
+    var service: Service?
+    var checks: [Check]
+}
+
+extension ServerStore {
+    var catalogIndex: UInt64 { state.catalogIndex }
+
+    var nodes: [CatalogNode] { state.catalog.values.sorted { $0.name < $1.name } }
+
+    func register(_ registration: CatalogRegistration, datacenter: String) async {
+        let index = state.index + 1
+        var node = state.catalog[registration.node] ?? CatalogNode(
+            id: registration.id ?? UUID().uuidString.lowercased(), name: registration.node, address: registration.address,
+            datacenter: datacenter, taggedAddresses: [:], meta: [:], services: [:], checks: [:], createIndex: index,
+            modifyIndex: index)
+        node.address = registration.address
+        if !registration.taggedAddresses.isEmpty { node.taggedAddresses = registration.taggedAddresses }
+        if !registration.meta.isEmpty { node.meta = registration.meta }
+        node.modifyIndex = index
+        if let service = registration.service {
+            let existing = node.services[service.id]
+            node.services[service.id] = CatalogService(
+                id: service.id, name: service.name, tags: service.tags, address: service.address, port: service.port,
+                meta: service.meta, createIndex: existing?.createIndex ?? index, modifyIndex: index)
+        }
+        for check in registration.checks {
+            let existing = node.checks[check.checkID]
+            node.checks[check.checkID] = HealthCheck(
+                checkID: check.checkID, name: check.name, status: check.status, notes: check.notes, output: check.output,
+                serviceID: check.serviceID, serviceName: node.services[check.serviceID]?.name ?? "",
+                createIndex: existing?.createIndex ?? index, modifyIndex: index)
+        }
+        await commit([.node(node.name, node)])
+    }
+
+    /// Removes a service, a check, or (with neither) the whole node.
+    func deregister(node name: String, serviceID: String?, checkID: String?) async {
+        guard var node = state.catalog[name] else { return }
+        if serviceID == nil, checkID == nil {
+            await commit([.node(name, nil)])
+            return
+        }
+        if let serviceID {
+            node.services[serviceID] = nil
+            node.checks = node.checks.filter { $0.value.serviceID != serviceID }
+        }
+        if let checkID { node.checks[checkID] = nil }
+        node.modifyIndex = state.index + 1
+        await commit([.node(name, node)])
+    }
+}

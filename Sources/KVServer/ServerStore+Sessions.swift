@@ -1,0 +1,66 @@
+import Foundation
+import KV
+
+extension ServerStore {
+    func createSession(name: String, node: String, behavior: SessionRecord.Behavior, lockDelay: Duration, ttl: String) async -> SessionRecord {
+        let index = state.index + 1
+        let session = SessionRecord(
+            id: UUID().uuidString.lowercased(), name: name, node: node, behavior: behavior,
+            lockDelayNanoseconds: lockDelay.nanosecondsValue, ttl: ttl, createIndex: index, modifyIndex: index)
+        await commit([.session(session.id, session)])
+        scheduleExpiry(of: session)
+        return session
+    }
+
+    func session(_ id: String) -> SessionRecord? { state.sessions[id] }
+
+    var sessions: [SessionRecord] { state.sessions.values.sorted { $0.createIndex < $1.createIndex } }
+
+    /// Restarts the session's TTL clock; nil when the session does not exist (any more).
+    func renewSession(_ id: String) -> SessionRecord? {
+        guard let session = state.sessions[id] else { return nil }
+        scheduleExpiry(of: session)
+        return session
+    }
+
+    /// Ends a session: its locks are released (or their keys deleted), and the keys stay
+    /// unacquirable for the session's lock delay.
+    func destroySession(_ id: String) async {
+        sessionTimers.removeValue(forKey: id)?.cancel()
+        guard let session = state.sessions[id] else { return }
+        let index = state.index + 1
+        var changes: [StateChange] = [.session(id, nil)]
+        let delayEnd = ContinuousClock.now + .nanoseconds(session.lockDelayNanoseconds)
+        for entry in state.kv.entries(prefix: "") where entry.session == id {
+            if session.behavior == .delete {
+                changes.append(.key(entry.key, nil))
+            } else {
+                var released = entry
+                released.session = nil
+                released.modifyIndex = index
+                changes.append(.key(entry.key, released))
+            }
+            if session.lockDelayNanoseconds > 0 { lockDelays[entry.key] = delayEnd }
+        }
+        await commit(changes)
+    }
+
+    func scheduleExpiry(of session: SessionRecord) {
+        sessionTimers.removeValue(forKey: session.id)?.cancel()
+        guard let ttl = session.ttlDuration else { return }
+        let id = session.id
+        sessionTimers[id] = Task { [weak self] in
+            do {
+                try await Task.sleep(for: ttl)
+            } catch {
+                return
+            }
+            await self?.expireSession(id)
+        }
+    }
+
+    private func expireSession(_ id: String) async {
+        sessionTimers[id] = nil
+        await destroySession(id)
+    }
+}
