@@ -107,7 +107,12 @@ let package = Package(
         ),
         .testTarget(
             name: "KVTests",
-            dependencies: ["KV", "KVServer", "Secrets", "TestFixtures"],
+            dependencies: [
+                "KV", "KVServer", "Secrets", "TestFixtures",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

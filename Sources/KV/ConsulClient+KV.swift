@@ -81,7 +81,7 @@ extension ConsulClient {
         }
     }
 
-    private func decodeBool(_ reply: Reply, operation: String) throws(KVError) -> Bool {
+    func decodeBool(_ reply: Reply, operation: String) throws(KVError) -> Bool {
         switch reply.text {
         case "true": return true
         case "false": return false

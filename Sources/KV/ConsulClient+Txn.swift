@@ -34,8 +34,15 @@ extension ConsulClient {
             return KVTransactionResult(entries: entries, index: max(reply.index, entries.map(\.modifyIndex).max() ?? 0))
         case 409:
             let response = try decode(ConsulWire.TxnResponse.self, reply, operation: operation)
-            let failures = (response.errors ?? []).map { KVTransactionFailure(operationIndex: $0.opIndex, reason: $0.what) }
-            throw KVError(kind: .transactionFailed, operation: operation, message: "rolled back", failures: failures, status: 409)
+            let failures = (response.errors ?? []).map { error in
+                let target = operations.indices.contains(error.opIndex)
+                    ? "\(ConsulWire.txnOperation(operations[error.opIndex]).kv?.verb ?? "?") \(operations[error.opIndex].key): " : ""
+                return KVTransactionFailure(operationIndex: error.opIndex, reason: target + error.what)
+            }
+            let denied = failures.contains { $0.reason.lowercased().contains("permission denied") }
+            throw KVError(
+                kind: denied ? .permissionDenied : .transactionFailed, operation: operation,
+                message: denied ? "permission denied, rolled back" : "rolled back", failures: failures, status: 409)
         default:
             throw failure(reply, operation: operation)
         }

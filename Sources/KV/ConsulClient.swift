@@ -33,16 +33,21 @@ public final class ConsulClient: KVStore, Sendable {
 
     /// One HTTP client for the whole process, never shut down (like `HTTPClient.shared`), with a
     /// connection pool large enough for one blocking query per watched key.
-    public static let sharedHTTPClient: HTTPClient = {
+    public static let sharedHTTPClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: sharedConfiguration)
+
+    static var sharedConfiguration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1024
         configuration.timeout.connect = .seconds(10)
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+        // Fail at once when nothing listens: callers retry with their own backoff and jitter.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
+    }
 
     public var limits: KVLimits { configuration.limits }
 
-    /// Uses `httpClient` when given (its owner shuts it down), else the process-wide client.
+    /// Uses `httpClient` when given (its owner shuts it down, or it comes from
+    /// `httpClient(tls:)`), else the process-wide client.
     public init(_ configuration: Configuration, httpClient: HTTPClient = ConsulClient.sharedHTTPClient) {
         self.configuration = configuration
         var base = configuration.address

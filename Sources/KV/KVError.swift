@@ -22,6 +22,8 @@ public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
         case serverError
         /// The store's answer could not be understood.
         case invalidResponse
+        /// The ACL token could not be read (missing file, unset variable).
+        case tokenUnavailable
         /// A request git2kv refuses to send, for example a recursive delete of a prefix without `/`.
         case invalidRequest
     }

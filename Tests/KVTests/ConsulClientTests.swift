@@ -3,21 +3,6 @@ import KV
 import KVServer
 import Testing
 
-/// A kv-server on a free loopback port and a client for it, for one test.
-struct ServerAndClient {
-    let server: RunningKVServer
-    let client: ConsulClient
-
-    static func start(limits: KVLimits = .consul) async throws -> ServerAndClient {
-        let server = try await RunningKVServer.start()
-        return ServerAndClient(server: server, client: ConsulClient(.init(address: server.address, limits: limits)))
-    }
-
-    func stop() async {
-        await server.stop()
-    }
-}
-
 @Suite("Consul client against kv-server")
 struct ConsulClientTests {
     @Test("put, get, list, keys with a separator, delete")

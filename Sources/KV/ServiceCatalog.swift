@@ -1,0 +1,38 @@
+/// One instance of a service: where it runs and whether its checks pass.
+public struct ServiceInstance: Sendable, Hashable {
+    public var node: String
+    public var nodeAddress: String
+    public var serviceID: String
+    public var serviceName: String
+    /// The service's own address; empty means the node's.
+    public var serviceAddress: String
+    public var port: Int
+    public var tags: [String]
+    /// True when every check of the node and of the service is passing.
+    public var passing: Bool
+
+    public init(
+        node: String, nodeAddress: String, serviceID: String, serviceName: String, serviceAddress: String, port: Int,
+        tags: [String], passing: Bool
+    ) {
+        self.node = node
+        self.nodeAddress = nodeAddress
+        self.serviceID = serviceID
+        self.serviceName = serviceName
+        self.serviceAddress = serviceAddress
+        self.port = port
+        self.tags = tags
+        self.passing = passing
+    }
+
+    /// The address to reach the service at.
+    public var address: String { serviceAddress.isEmpty ? nodeAddress : serviceAddress }
+}
+
+/// Reads of the service catalog (Consul's), as blocking queries.
+public protocol ServiceCatalog: Sendable {
+    /// Service names with their tags.
+    func services(options: KVReadOptions) async throws(KVError) -> KVRead<[String: [String]]>
+    /// Instances of a service; with `passingOnly`, only those whose checks all pass.
+    func instances(of service: String, passingOnly: Bool, options: KVReadOptions) async throws(KVError) -> KVRead<[ServiceInstance]>
+}

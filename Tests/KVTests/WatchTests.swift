@@ -1,0 +1,115 @@
+import Foundation
+import KV
+import KVServer
+import Synchronization
+import Testing
+import TestFixtures
+
+@Suite("Watches: index rules, backoff, request rate")
+struct WatchTests {
+    @Test("the index resets to 0 when it goes backwards or is 0, and 0 is never sent as a wait index")
+    func indexRules() {
+        var index = WatchIndex()
+        #expect(index.waitIndex == nil)
+        var news = index.advance(to: 10)
+        #expect(news, "the first answer is news")
+        #expect(index.waitIndex == 10)
+        news = index.advance(to: 10)
+        #expect(!news, "an unchanged index means the wait ran out")
+        news = index.advance(to: 12)
+        #expect(news)
+        news = index.advance(to: 5)
+        #expect(news, "an index going backwards is reported")
+        #expect(index.waitIndex == nil, "and the next read does not block")
+        news = index.advance(to: 5)
+        #expect(news)
+        #expect(index.waitIndex == 5)
+        news = index.advance(to: 0)
+        #expect(news)
+        #expect(index.waitIndex == nil)
+    }
+
+    @Test("backoff delays double up to the maximum and stay within [cap/2, cap]")
+    func backoffBounds() {
+        let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(3))
+        #expect(backoff.cap(afterFailures: 1) == .milliseconds(100))
+        #expect(backoff.cap(afterFailures: 2) == .milliseconds(200))
+        #expect(backoff.cap(afterFailures: 5) == .milliseconds(1600))
+        #expect(backoff.cap(afterFailures: 6) == .seconds(3))
+        #expect(backoff.cap(afterFailures: 1000) == .seconds(3))
+        for failures in 1...20 {
+            let cap = backoff.cap(afterFailures: failures)
+            for _ in 0..<50 {
+                let delay = backoff.delay(afterFailures: failures)
+                #expect(delay >= cap / 2 && delay <= cap)
+            }
+        }
+    }
+
+    @Test("a watch reports each change once, and an idle watch makes one request per wait period")
+    func idleCostAndChanges() async throws {
+        let kv = try await ServerAndClient.start()
+        try await kv.client.put("watched", value: [1])
+        let policy = WatchPolicy(waitTime: .seconds(1), waitJitter: 0, minimumSpacing: .milliseconds(10))
+        let seen = Mutex<[[UInt8]]>([])
+        let task = Task {
+            await kv.client.watch(key: "watched", policy: policy).run { update in
+                if case .value(let read) = update { seen.withLock { $0.append(read.value?.value ?? []) } }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let before = kv.server.requests.value
+        try await Task.sleep(for: .milliseconds(3_300))
+        let idleRequests = kv.server.requests.value - before
+        #expect((3...5).contains(idleRequests), "about one request per 1 s wait, got \(idleRequests) in 3.3 s")
+        try await kv.client.put("watched", value: [2])
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        let values = seen.withLock { $0 }
+        #expect(values == [[1], [2]])
+        await kv.stop()
+    }
+
+    @Test("a flapping key cannot make a watcher query faster than its minimum spacing")
+    func minimumSpacing() async throws {
+        let kv = try await ServerAndClient.start()
+        try await kv.client.put("flapping", value: [0])
+        let policy = WatchPolicy(waitTime: .seconds(5), minimumSpacing: .milliseconds(500))
+        let task = Task { await kv.client.watch(key: "flapping", policy: policy).run { _ in } }
+        try await Task.sleep(for: .milliseconds(100))
+        let writer = ConsulClient(.init(address: kv.server.address))
+        let before = kv.server.requests.value
+        var writes = 0
+        let end = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < end {
+            try await writer.put("flapping", value: [UInt8(writes % 250)])
+            writes += 1
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let watchRequests = kv.server.requests.value - before - writes
+        task.cancel()
+        #expect(writes > 50)
+        #expect(watchRequests <= 6, "\(watchRequests) watch requests in 2 s while the key changed \(writes) times")
+        await kv.stop()
+    }
+
+    @Test("errors are reported with a retry delay and the watch resumes when the server returns")
+    func backoffOnErrors() async throws {
+        let client = ConsulClient(.init(address: "http://127.0.0.1:\(ClosedPort.find())", requestTimeout: .seconds(2)))
+        let policy = WatchPolicy(waitTime: .seconds(1), backoff: Backoff(initial: .milliseconds(50), maximum: .milliseconds(200)))
+        let failures = Mutex<[Duration]>([])
+        let task = Task {
+            await client.watch(key: "k", policy: policy).run { update in
+                if case .failure(let error, let delay) = update {
+                    #expect(error.kind == .connectionFailed)
+                    failures.withLock { $0.append(delay) }
+                }
+            }
+        }
+        try await Task.sleep(for: .seconds(2))
+        task.cancel()
+        let delays = failures.withLock { $0 }
+        #expect(delays.count >= 3)
+        #expect(delays.allSatisfy { $0 <= .milliseconds(200) })
+    }
+}
