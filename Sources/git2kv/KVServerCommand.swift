@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import KVServer
 
 /// `git2kv kv-server`: the embedded Consul-compatible KV server.
@@ -27,7 +28,8 @@ struct KVServerCommand: AsyncParsableCommand {
         let server = KVServer(host: host.isEmpty ? "127.0.0.1" : host, port: port, dataDirectory: dataDir, aclBootstrapToken: aclBootstrapToken)
         do {
             try await server.run(handleSignals: true) { port in
-                print("kv-server listening on \(host):\(port)\(dataDir.map { ", data in \($0)" } ?? ", in memory")")
+                let storage = dataDir.map { ", data in \($0)" } ?? ", in memory"
+                FileHandle.standardOutput.write(Data("kv-server listening on \(host):\(port)\(storage)\n".utf8))
             }
         } catch let error as StorageError {
             throw ValidationError("kv-server: \(error)")

@@ -1,0 +1,63 @@
+import Foundation
+
+/// A long-running child process (a server) that tests start, read the first line of, and kill.
+public final class BackgroundProcess: @unchecked Sendable {
+    private let process = Process()
+    private let output = Pipe()
+    public let firstLine: String
+
+    /// Starts `executable` and waits for its first line of output (servers print their address).
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+            line += byte
+        }
+        firstLine = String(decoding: line, as: UTF8.self)
+    }
+
+    public var processIdentifier: Int32 { process.processIdentifier }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// The port at the end of the first line ("... listening on 127.0.0.1:PORT ...").
+    public var announcedPort: Int? {
+        let pattern = try! NSRegularExpression(pattern: #"127\.0\.0\.1:(\d+)"#)
+        let range = NSRange(firstLine.startIndex..., in: firstLine)
+        guard let match = pattern.firstMatch(in: firstLine, range: range), let portRange = Range(match.range(at: 1), in: firstLine) else {
+            return nil
+        }
+        return Int(firstLine[portRange])
+    }
+
+    /// Sends a signal (SIGKILL by default: no chance to clean up) and waits until the process is gone.
+    public func kill(_ signal: Int32 = 9) {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, signal)
+        var status: Int32 = 0
+        _ = waitpid(process.processIdentifier, &status, 0)
+    }
+
+    deinit {
+        kill()
+    }
+}
+
+extension Git2KVBinary {
+    /// Starts `git2kv kv-server` on a free loopback port; its address is `http://127.0.0.1:<port>`.
+    public static func startKVServer(dataDirectory: String? = nil, extraArguments: [String] = []) throws -> (BackgroundProcess, Int) {
+        var arguments = ["kv-server", "--listen", "127.0.0.1:0"]
+        if let dataDirectory { arguments += ["--data-dir", dataDirectory] }
+        let process = try BackgroundProcess(path, arguments + extraArguments)
+        guard let port = process.announcedPort else {
+            throw GitCLI.Failure(arguments: arguments, status: -1, standardError: "kv-server did not announce a port: \(process.firstLine)")
+        }
+        return (process, port)
+    }
+}

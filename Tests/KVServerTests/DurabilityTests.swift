@@ -1,0 +1,136 @@
+import Foundation
+import KV
+@testable import KVServer
+import Synchronization
+import Testing
+import TestFixtures
+
+@Suite("Durability with --data-dir")
+struct DurabilityTests {
+    @Test("kill -9 during a stream of acknowledged writes from 16 clients loses none of them")
+    func killNineKeepsAcknowledgedWrites() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (server, port) = try Git2KVBinary.startKVServer(dataDirectory: directory.path)
+        let client = ConsulClient(.init(address: "http://127.0.0.1:\(port)", requestTimeout: .seconds(5)))
+        let acknowledged = AcknowledgedWrites()
+        let writers = (0..<16).map { writer in
+            Task {
+                var sequence = 0
+                while true {
+                    let key = "w/\(writer)/\(sequence)"
+                    let value = Array("\(writer)-\(sequence)".utf8)
+                    do {
+                        if sequence % 5 == 4 {
+                            _ = try await client.transaction([.set(key: key, value: value), .set(key: "w/last/\(writer)", value: value)])
+                        } else {
+                            guard try await client.put(key, value: value) else { return }
+                        }
+                    } catch {
+                        return
+                    }
+                    acknowledged.record(key, value)
+                    sequence += 1
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(1500))
+        server.kill(SIGKILL)
+        for writer in writers { await writer.value }
+
+        let (restarted, newPort) = try Git2KVBinary.startKVServer(dataDirectory: directory.path)
+        defer { restarted.kill() }
+        let reader = ConsulClient(.init(address: "http://127.0.0.1:\(newPort)"))
+        let stored = Dictionary(uniqueKeysWithValues: try await reader.list(prefix: "w/").value.map { ($0.key, $0.value) })
+        let expected = acknowledged.all
+        #expect(expected.count > 100, "the writers got going (\(expected.count) acknowledged)")
+        let missing = expected.filter { stored[$0.key] != $0.value }
+        #expect(missing.isEmpty, "\(missing.count) acknowledged writes missing after kill -9")
+    }
+
+    @Test("a torn record at the end of the log is dropped; everything before it is kept")
+    func tornTail() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await withServer(directory.path) { client in
+            for number in 0..<20 { try await client.put("k/\(number)", value: [UInt8(number)]) }
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.appending("wal.log")))
+        try log.seekToEnd()
+        try log.write(contentsOf: Data([0x40, 0, 0, 0, 1, 2, 3]))
+        try log.close()
+        try await withServer(directory.path) { client in
+            #expect(try await client.list(prefix: "k/").value.count == 20)
+            try await client.put("k/after", value: [1])
+        }
+        try await withServer(directory.path) { client in
+            let count = try await client.list(prefix: "k/").value.count
+            #expect(count == 21)
+        }
+    }
+
+    @Test("snapshots compact the log; deletes and sessions survive restarts")
+    func snapshotAndCompaction() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var limits = KVServerLimits()
+        limits.snapshotAfterLogBytes = 8 * 1024
+        let session = SessionHolder()
+        for round in 0..<2 {
+            try await withServer(directory.path, limits: limits) { client in
+                for number in 0..<150 { try await client.put("k/\(round)/\(number)", value: Array(repeating: 7, count: 64)) }
+                for number in 0..<50 { try await client.delete("k/\(round)/\(number)") }
+                if round == 0 { session.id = try await client.createSession(KVSessionOptions(name: "kept", ttl: .seconds(60))) }
+            }
+        }
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory.appending("wal.log"))
+        let logSize = attributes[.size] as? Int ?? -1
+        #expect(FileManager.default.fileExists(atPath: directory.appending("snapshot.json")))
+        #expect(logSize >= 0 && logSize < 12 * 1024, "the log was compacted (\(logSize) bytes)")
+        try await withServer(directory.path, limits: limits) { client in
+            let keys = try await client.list(prefix: "k/").value.map(\.key)
+            #expect(keys.count == 200)
+            #expect(!keys.contains("k/0/1"))
+            #expect(keys.contains("k/1/149"))
+            let renewed = try await client.renewSession(session.id)
+            #expect(renewed, "the session survived two restarts")
+        }
+    }
+
+    @Test("a second server on the same data directory is refused")
+    func exclusiveDirectory() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (first, _) = try Git2KVBinary.startKVServer(dataDirectory: directory.path)
+        defer { first.kill() }
+        let second = try Git2KVBinary.run(["kv-server", "--listen", "127.0.0.1:0", "--data-dir", directory.path])
+        #expect(second.status != 0)
+        #expect(second.errors.contains("in use by another kv-server"))
+    }
+
+    private func withServer(
+        _ directory: String, limits: KVServerLimits = KVServerLimits(), _ body: (ConsulClient) async throws -> Void
+    ) async throws {
+        let server = try await RunningKVServer.start(KVServer(port: 0, dataDirectory: directory, limits: limits, logLevel: .critical))
+        do {
+            try await body(ConsulClient(.init(address: server.address)))
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+}
+
+/// Writes the server acknowledged, recorded by many writer tasks.
+final class AcknowledgedWrites: Sendable {
+    private let writes = Mutex<[String: [UInt8]]>([:])
+
+    func record(_ key: String, _ value: [UInt8]) { writes.withLock { $0[key] = value } }
+
+    var all: [String: [UInt8]] { writes.withLock { $0 } }
+}
+
+final class SessionHolder: @unchecked Sendable {
+    var id = ""
+}
