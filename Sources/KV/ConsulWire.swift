@@ -27,6 +27,18 @@ public enum ConsulWire {
             session = entry.session
         }
 
+        /// Consul always writes Value (null when empty) and Session only when the key is locked.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(lockIndex, forKey: .lockIndex)
+            try container.encode(key, forKey: .key)
+            try container.encode(flags, forKey: .flags)
+            try container.encode(value, forKey: .value)
+            try container.encode(createIndex, forKey: .createIndex)
+            try container.encode(modifyIndex, forKey: .modifyIndex)
+            try container.encodeIfPresent(session, forKey: .session)
+        }
+
         public func entry() throws(KVError) -> KVEntry {
             var bytes: [UInt8] = []
             if let value, !value.isEmpty {
