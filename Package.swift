@@ -92,10 +92,25 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "BenchmarkSupport",
+            path: "Benchmarks/Support",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "git2kv-benchmarks",
-            dependencies: ["GitKit", "TestFixtures"],
+            dependencies: ["GitKit", "TestFixtures", "BenchmarkSupport"],
             path: "Benchmarks/GitLayer",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "git2kv-kv-benchmarks",
+            dependencies: [
+                "KV", "KVServer", "TestFixtures", "BenchmarkSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/KVLayer",
             swiftSettings: strictSettings
         ),
         .testTarget(

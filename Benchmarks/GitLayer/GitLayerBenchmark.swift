@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 import GitKit
 import TestFixtures
@@ -17,9 +18,9 @@ enum GitLayerBenchmark {
         let afterID = ObjectID(hex: after)!
 
         let repository = try GitRepository(openingAt: fixture.path)
-        var warm = Measurement(name: "git2kv (open repository)")
-        var cold = Measurement(name: "git2kv (open + diff + read)")
-        var cli = Measurement(name: "git CLI (diff-tree + cat-file --batch)")
+        var warm = Timings(name: "git2kv (open repository)")
+        var cold = Timings(name: "git2kv (open + diff + read)")
+        var cli = Timings(name: "git CLI (diff-tree + cat-file --batch)")
         let clock = ContinuousClock()
 
         // One untimed round of each, so page cache and lazy set-up do not count.
@@ -73,7 +74,7 @@ enum GitLayerBenchmark {
         return contents
     }
 
-    private static func render(_ measurements: [Measurement], baseline: Measurement, iterations: Int) -> String {
+    private static func render(_ measurements: [Timings], baseline: Timings, iterations: Int) -> String {
         var lines = [
             "### Git layer: diff a one-file commit in a 10,000-file repository and read the changed blob",
             "",

@@ -106,6 +106,8 @@ public struct KVServerLimits: Sendable {
     public var maxSessionTTL: Duration = .seconds(86400)
     /// Log size after which the state is snapshotted and the log emptied, bounding restart time.
     public var snapshotAfterLogBytes = 64 << 20
+    /// Zero-filled space the log is extended by at a time.
+    public var logPreallocationBytes = 16 << 20
 
     public init() {}
 }

@@ -30,7 +30,7 @@ actor ServerStore {
 
     /// Durable: state is rebuilt from the snapshot and log in `directory`.
     init(directory: String, limits: KVServerLimits = KVServerLimits(), bootstrapToken: String? = nil) throws(StorageError) {
-        let log = try WriteAheadLog(directory: directory)
+        let log = try WriteAheadLog(directory: directory, preallocation: limits.logPreallocationBytes)
         let recovered = try log.recover()
         var state = ServerState()
         let decoder = JSONDecoder()

@@ -8,19 +8,25 @@ import Glibc
 /// The data directory: `snapshot.json` (the whole state at some index) and `wal.log` (every
 /// change after it). Each log record is framed as length (4 bytes, little endian), the first
 /// 8 bytes of the payload's SHA-256, and the payload; a torn record at the end is dropped.
+/// The log is preallocated (zero-filled) so that appends do not change the file's size and
+/// `fdatasync` has no size to record; replay stops at the first zero length.
 /// Blocking file work runs on the log's own queue, never on Swift's cooperative threads.
 final class WriteAheadLog: @unchecked Sendable {
     let directory: String
     private let queue = DispatchQueue(label: "git2kv.kv-server.wal")
     private var logDescriptor: Int32
     private let lockDescriptor: Int32
+    private let preallocation: Int
+    private var writeOffset = 0
+    private var allocated = 0
 
     private var logPath: String { directory + "/wal.log" }
     private var snapshotPath: String { directory + "/snapshot.json" }
 
     /// Opens (creating if needed) the directory, locking it against a second server.
-    init(directory: String) throws(StorageError) {
+    init(directory: String, preallocation: Int = 16 << 20) throws(StorageError) {
         self.directory = directory
+        self.preallocation = preallocation
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -32,7 +38,7 @@ final class WriteAheadLog: @unchecked Sendable {
             close(lockDescriptor)
             throw StorageError("the data directory \(directory) is in use by another kv-server")
         }
-        logDescriptor = open(directory + "/wal.log", O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o644)
+        logDescriptor = open(directory + "/wal.log", O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
         guard logDescriptor >= 0 else {
             close(lockDescriptor)
             throw StorageError.posix("cannot open \(directory)/wal.log")
@@ -70,12 +76,17 @@ final class WriteAheadLog: @unchecked Sendable {
             records.append(Data(payload))
             offset = start + length
         }
-        let dropped = bytes.count - offset
+        let tail = bytes[offset...]
+        let dropped = tail.allSatisfy { $0 == 0 } ? 0 : tail.count
         if dropped > 0 {
+            // Cut the unfinished write off, so that no stale bytes can ever follow a new record.
             guard ftruncate(logDescriptor, off_t(offset)) == 0, fsync(logDescriptor) == 0 else {
                 throw StorageError.posix("cannot cut the unfinished record off \(logPath)")
             }
         }
+        writeOffset = offset
+        allocated = dropped > 0 ? offset : bytes.count
+        try ensureAllocated(upTo: offset)
         return Recovered(snapshot: snapshot, records: records, droppedBytes: dropped, logBytes: offset)
     }
 
@@ -96,8 +107,10 @@ final class WriteAheadLog: @unchecked Sendable {
     /// Appends framed records and fsyncs them: one fsync for every writer waiting on the batch.
     func append(_ framed: [UInt8]) async throws(StorageError) {
         try await onQueue { () throws(StorageError) in
-            try self.writeAll(framed, to: self.logDescriptor, path: self.logPath)
-            guard fsync(self.logDescriptor) == 0 else { throw StorageError.posix("cannot fsync \(self.logPath)") }
+            try self.ensureAllocated(upTo: self.writeOffset + framed.count)
+            try self.writeAll(framed, to: self.logDescriptor, at: self.writeOffset, path: self.logPath)
+            guard fdatasync(self.logDescriptor) == 0 else { throw StorageError.posix("cannot fsync \(self.logPath)") }
+            self.writeOffset += framed.count
         }
     }
 
@@ -109,13 +122,16 @@ final class WriteAheadLog: @unchecked Sendable {
             let descriptor = open(temporary, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else { throw StorageError.posix("cannot create \(temporary)") }
             defer { close(descriptor) }
-            try self.writeAll(snapshot, to: descriptor, path: temporary)
+            try self.writeAll(snapshot, to: descriptor, at: 0, path: temporary)
             guard fsync(descriptor) == 0 else { throw StorageError.posix("cannot fsync \(temporary)") }
             guard rename(temporary, self.snapshotPath) == 0 else { throw StorageError.posix("cannot rename \(temporary)") }
             try self.syncDirectory()
             guard ftruncate(self.logDescriptor, 0) == 0, fsync(self.logDescriptor) == 0 else {
                 throw StorageError.posix("cannot empty \(self.logPath) after a snapshot")
             }
+            self.writeOffset = 0
+            self.allocated = 0
+            try self.ensureAllocated(upTo: 0)
         }
     }
 
@@ -126,11 +142,21 @@ final class WriteAheadLog: @unchecked Sendable {
         guard fsync(descriptor) == 0 else { throw StorageError.posix("cannot fsync \(directory)") }
     }
 
-    private func writeAll(_ bytes: [UInt8], to descriptor: Int32, path: String) throws(StorageError) {
+    /// Extends the zero-filled part of the log past `end`, and makes the new size durable.
+    private func ensureAllocated(upTo end: Int) throws(StorageError) {
+        guard end > allocated || allocated == 0 else { return }
+        let target = end + preallocation
+        guard posix_fallocate(logDescriptor, 0, off_t(target)) == 0, fsync(logDescriptor) == 0 else {
+            throw StorageError.posix("cannot allocate \(target) bytes for \(logPath)")
+        }
+        allocated = target
+    }
+
+    private func writeAll(_ bytes: [UInt8], to descriptor: Int32, at offset: Int, path: String) throws(StorageError) {
         var written = 0
         while written < bytes.count {
             let result = bytes.withUnsafeBytes { buffer in
-                write(descriptor, buffer.baseAddress! + written, bytes.count - written)
+                pwrite(descriptor, buffer.baseAddress! + written, bytes.count - written, off_t(offset + written))
             }
             if result < 0 {
                 if errno == EINTR { continue }

@@ -34,7 +34,10 @@ struct DurabilityTests {
                 }
             }
         }
-        try await Task.sleep(for: .milliseconds(1500))
+        // Kill once a good number of writes were acknowledged (however loaded the machine is).
+        let deadline = ContinuousClock.now + .seconds(60)
+        while acknowledged.count < 300, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(100))
         server.kill(SIGKILL)
         for writer in writers { await writer.value }
 
@@ -75,6 +78,7 @@ struct DurabilityTests {
         defer { directory.remove() }
         var limits = KVServerLimits()
         limits.snapshotAfterLogBytes = 8 * 1024
+        limits.logPreallocationBytes = 4 * 1024
         let session = SessionHolder()
         for round in 0..<2 {
             try await withServer(directory.path, limits: limits) { client in
@@ -129,6 +133,8 @@ final class AcknowledgedWrites: Sendable {
     func record(_ key: String, _ value: [UInt8]) { writes.withLock { $0[key] = value } }
 
     var all: [String: [UInt8]] { writes.withLock { $0 } }
+
+    var count: Int { writes.withLock { $0.count } }
 }
 
 final class SessionHolder: @unchecked Sendable {
