@@ -32,13 +32,21 @@ extension ConsulClient {
         _ key: String, query: [(String, String?)], options: KVReadOptions, operation: String, missing: Value,
         parse: (Reply) throws(KVError) -> Value
     ) async throws(KVError) -> KVRead<Value> {
-        let reply = try await send(
-            .GET, path: "/v1/kv/" + Self.keyPath(key), query: query + readQuery(options), timeout: readTimeout(options),
-            operation: operation)
+        try await blockingRead(
+            path: "/v1/kv/" + Self.keyPath(key), query: query, options: options, operation: operation, missing: missing, parse: parse)
+    }
+
+    /// A (possibly blocking) GET of any endpoint: 200 is parsed; 404 gives `missing` when there
+    /// is one and is a failure otherwise; the index headers are kept.
+    func blockingRead<Value: Sendable>(
+        path: String, query: [(String, String?)], options: KVReadOptions, operation: String, missing: Value?,
+        parse: (Reply) throws(KVError) -> Value
+    ) async throws(KVError) -> KVRead<Value> {
+        let reply = try await send(.GET, path: path, query: query + readQuery(options), timeout: readTimeout(options), operation: operation)
         let value: Value
-        switch reply.status {
-        case 200: value = try parse(reply)
-        case 404: value = missing
+        switch (reply.status, missing) {
+        case (200, _): value = try parse(reply)
+        case (404, let missing?): value = missing
         default: throw failure(reply, operation: operation)
         }
         return KVRead(value: value, index: reply.index, knownLeader: reply.knownLeader, lastContactMilliseconds: reply.lastContact)
