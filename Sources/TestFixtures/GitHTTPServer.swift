@@ -2,28 +2,18 @@ import Foundation
 
 /// Serves the bare repositories under a directory over git's smart HTTP protocol on
 /// 127.0.0.1 (a free port), with basic authentication. Runs Tests/Support/git_http_server.py.
-public final class GitHTTPServer: @unchecked Sendable {
+public final class GitHTTPServer: Sendable {
     public let port: Int
-    private let process: Process
+    private let process: BackgroundProcess
 
     /// `username` nil serves without authentication.
     public init(root: String, username: String?, password: String = "") throws {
         let script = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Tests/Support/git_http_server.py").path
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script, root, username ?? "-", password]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line += byte
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self)) else {
-            process.terminate()
+        process = try BackgroundProcess("/usr/bin/python3", [script, root, username ?? "-", password])
+        guard let port = Int(process.firstLine) else {
+            process.kill()
             throw GitCLI.Failure(arguments: ["git_http_server.py"], status: -1, standardError: "did not print its port")
         }
         self.port = port
@@ -32,11 +22,7 @@ public final class GitHTTPServer: @unchecked Sendable {
     public func url(for repository: String) -> String { "http://127.0.0.1:\(port)/\(repository)" }
 
     public func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-
-    deinit {
-        stop()
+        process.kill()
     }
 }
 
