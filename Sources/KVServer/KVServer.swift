@@ -44,11 +44,17 @@ public struct KVServer: Sendable {
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "git2kv-kv-server"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
-        if handleSignals {
-            try await application.runService()
-        } else {
-            try await application.run()
+        do {
+            if handleSignals {
+                try await application.runService()
+            } else {
+                try await application.run()
+            }
+        } catch {
+            await store.close()
+            throw error
         }
+        await store.close()
     }
 }
 

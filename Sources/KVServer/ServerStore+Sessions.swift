@@ -30,7 +30,9 @@ extension ServerStore {
         guard let session = state.sessions[id] else { return }
         let index = state.index + 1
         var changes: [StateChange] = [.session(id, nil)]
-        let delayEnd = ContinuousClock.now + .nanoseconds(session.lockDelayNanoseconds)
+        let now = ContinuousClock.now
+        lockDelays = lockDelays.filter { $0.value > now }
+        let delayEnd = now + .nanoseconds(session.lockDelayNanoseconds)
         for entry in state.kv.entries(prefix: "") where entry.session == id {
             if session.behavior == .delete {
                 changes.append(.key(entry.key, nil))

@@ -64,6 +64,13 @@ actor ServerStore {
         for session in state.sessions.values { scheduleExpiry(of: session) }
     }
 
+    /// Stops the session clocks and closes the data directory.
+    func close() async {
+        for timer in sessionTimers.values { timer.cancel() }
+        sessionTimers = [:]
+        await log?.shutDown()
+    }
+
     // MARK: Committing
 
     /// Applies `changes` at the next index and returns once they are durable.

@@ -46,6 +46,25 @@ final class WriteAheadLog: @unchecked Sendable {
     }
 
     deinit {
+        closeFiles()
+    }
+
+    /// Closes the log and releases the directory lock, after any write in progress; the log
+    /// takes no writes afterwards. Called when the server stops, so a new one can open the directory.
+    func shutDown() async {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                self.closeFiles()
+                continuation.resume()
+            }
+        }
+    }
+
+    private var closed = false
+
+    private func closeFiles() {
+        guard !closed else { return }
+        closed = true
         close(logDescriptor)
         close(lockDescriptor)
     }
@@ -107,6 +126,7 @@ final class WriteAheadLog: @unchecked Sendable {
     /// Appends framed records and fsyncs them: one fsync for every writer waiting on the batch.
     func append(_ framed: [UInt8]) async throws(StorageError) {
         try await onQueue { () throws(StorageError) in
+            guard !self.closed else { throw StorageError("\(self.logPath) is closed: the server is stopping") }
             try self.ensureAllocated(upTo: self.writeOffset + framed.count)
             try self.writeAll(framed, to: self.logDescriptor, at: self.writeOffset, path: self.logPath)
             guard fdatasync(self.logDescriptor) == 0 else { throw StorageError.posix("cannot fsync \(self.logPath)") }
@@ -118,6 +138,7 @@ final class WriteAheadLog: @unchecked Sendable {
     /// whose records the snapshot now holds.
     func writeSnapshot(_ snapshot: [UInt8]) async throws(StorageError) {
         try await onQueue { () throws(StorageError) in
+            guard !self.closed else { throw StorageError("\(self.logPath) is closed: the server is stopping") }
             let temporary = self.snapshotPath + ".tmp"
             let descriptor = open(temporary, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else { throw StorageError.posix("cannot create \(temporary)") }
