@@ -63,7 +63,9 @@ struct WatchTests {
         let idleRequests = kv.server.requests.value - before
         #expect((3...5).contains(idleRequests), "about one request per 1 s wait, got \(idleRequests) in 3.3 s")
         try await kv.client.put("watched", value: [2])
-        try await Task.sleep(for: .milliseconds(300))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while seen.withLock({ $0.count }) < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(100))
         task.cancel()
         let values = seen.withLock { $0 }
         #expect(values == [[1], [2]])
