@@ -9,64 +9,69 @@ extension ServerStore {
         (state.kv.entries(prefix: prefix), state.kv.index(ofPrefix: prefix, current: state.index))
     }
 
-    private func transaction() -> KVTransactionState {
+    /// Runs `plan` on a transaction over the current state and returns what it decided. The
+    /// transaction is gone once this returns, so committing its changes mutates the table in
+    /// place instead of copying every entry (the transaction shares the table's storage).
+    private func planned<Outcome>(_ plan: (inout KVTransactionState) -> Outcome) -> (outcome: Outcome, changes: [StateChange]) {
         let sessions = state.sessions
         let now = ContinuousClock.now
         let delays = lockDelays
-        return KVTransactionState(
+        var transaction = KVTransactionState(
             table: state.kv, index: state.index + 1,
             locks: .init(
                 sessionExists: { sessions[$0] != nil },
                 isDelayed: { key in delays[key].map { now < $0 } ?? false }))
+        let outcome = plan(&transaction)
+        return (outcome, transaction.changes)
     }
 
     func put(_ key: String, value: [UInt8], flags: UInt64, cas: UInt64?) async -> Bool {
-        var transaction = transaction()
-        guard transaction.put(key, value: value, flags: flags, cas: cas) else { return false }
-        await commit(transaction.changes)
+        let (written, changes) = planned { $0.put(key, value: value, flags: flags, cas: cas) }
+        guard written else { return false }
+        await commit(changes)
         return true
     }
 
     func delete(_ key: String, cas: UInt64?) async -> Bool {
-        var transaction = transaction()
-        guard transaction.delete(key, cas: cas) else { return false }
-        await commit(transaction.changes)
+        let (deleted, changes) = planned { $0.delete(key, cas: cas) }
+        guard deleted else { return false }
+        await commit(changes)
         return true
     }
 
     func deleteTree(prefix: String) async {
-        var transaction = transaction()
-        transaction.deleteTree(prefix: prefix)
-        await commit(transaction.changes)
+        let (_, changes) = planned { $0.deleteTree(prefix: prefix) }
+        await commit(changes)
     }
 
     func acquire(_ key: String, value: [UInt8], flags: UInt64, session: String) async -> KVTransactionState.LockOutcome {
-        var transaction = transaction()
-        let outcome = transaction.acquire(key, value: value, flags: flags, session: session)
-        if outcome == .acquired { await commit(transaction.changes) }
+        let (outcome, changes) = planned { $0.acquire(key, value: value, flags: flags, session: session) }
+        if outcome == .acquired { await commit(changes) }
         return outcome
     }
 
     func release(_ key: String, value: [UInt8], flags: UInt64, session: String) async -> Bool {
-        var transaction = transaction()
-        guard transaction.release(key, value: value, flags: flags, session: session) else { return false }
-        await commit(transaction.changes)
+        let (released, changes) = planned { $0.release(key, value: value, flags: flags, session: session) }
+        guard released else { return false }
+        await commit(changes)
         return true
     }
 
     /// Applies every operation or none; returns the entries reads and writes report and the index.
     func apply(_ operations: [KVOperation]) async -> Result<(entries: [KVEntry], index: UInt64), TransactionRollback> {
-        var transaction = transaction()
-        var results: [KVEntry] = []
-        var failures: [KVTransactionFailure] = []
-        for (position, operation) in operations.enumerated() {
-            switch transaction.apply(operation) {
-            case .success(let entry): if let entry { results.append(entry) }
-            case .failure(let failure): failures.append(KVTransactionFailure(operationIndex: position, reason: failure.reason))
+        let ((results, failures), changes) = planned { transaction in
+            var results: [KVEntry] = []
+            var failures: [KVTransactionFailure] = []
+            for (position, operation) in operations.enumerated() {
+                switch transaction.apply(operation) {
+                case .success(let entry): if let entry { results.append(entry) }
+                case .failure(let failure): failures.append(KVTransactionFailure(operationIndex: position, reason: failure.reason))
+                }
             }
+            return (results, failures)
         }
         guard failures.isEmpty else { return .failure(TransactionRollback(failures: failures)) }
-        let index = await commit(transaction.changes)
+        let index = await commit(changes)
         return .success((results, index))
     }
 }
