@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "BundleFormat", targets: ["BundleFormat"]),
         .library(name: "KV", targets: ["KV"]),
         .library(name: "KVServer", targets: ["KVServer"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -77,6 +79,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "Pipeline",
+            dependencies: [
+                "GitKit", "BundleFormat", "KV", "Secrets",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "TestFixtures",
             dependencies: [],
             swiftSettings: strictSettings
@@ -88,6 +100,7 @@ let package = Package(
                 "BundleFormat",
                 "KV",
                 "KVServer",
+                "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -136,6 +149,11 @@ let package = Package(
         .testTarget(
             name: "KVServerTests",
             dependencies: ["KV", "KVServer", "TestFixtures"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipeline", "GitKit", "BundleFormat", "KV", "KVServer", "TestFixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,179 @@
+import Foundation
+import Yams
+
+/// A node of a parsed YAML (or JSON) configuration file that remembers where it came from, so
+/// that every error can say `file:line`. Mappings must be read completely: `finish()` reports
+/// any key nobody asked for as unknown.
+struct ConfigNode {
+    let file: String
+    let node: Node
+    /// What this node is, for messages: `repos[0].mappings[1].prefix`.
+    let path: String
+
+    var line: Int? { node.mark.map { $0.line } }
+
+    /// `file:line (path)`, to say where something was declared.
+    var location: String {
+        let place = line.map { "\(file):\($0)" } ?? file
+        return path.isEmpty ? place : "\(place) (\(path))"
+    }
+
+    func error(_ message: String) -> ConfigError {
+        ConfigError(file: file, line: line, message: path.isEmpty ? message : "\(path): \(message)")
+    }
+
+    /// Parses `text`; an empty document is an empty mapping.
+    static func parse(_ text: String, file: String) throws(ConfigError) -> ConfigNode {
+        do {
+            let root = try Yams.compose(yaml: text) ?? Node.mapping(.init([]))
+            return ConfigNode(file: file, node: root, path: "")
+        } catch let error as YamlError {
+            throw ConfigError(file: file, line: YAMLErrorLocation.line(of: error), message: YAMLErrorLocation.problem(of: error))
+        } catch {
+            throw ConfigError(file: file, line: nil, message: "cannot parse: \(error)")
+        }
+    }
+
+    // MARK: Scalars
+
+    private var scalarText: String? {
+        if case .scalar(let scalar) = node { return scalar.string }
+        return nil
+    }
+
+    private var isNull: Bool {
+        guard case .scalar(let scalar) = node else { return false }
+        return scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    }
+
+    func string() throws(ConfigError) -> String {
+        guard let text = scalarText, !isNull else { throw error("expected a string, found \(kind)") }
+        return text
+    }
+
+    func nonEmptyString() throws(ConfigError) -> String {
+        let text = try string()
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw error("must not be empty") }
+        return text
+    }
+
+    func bool() throws(ConfigError) -> Bool {
+        guard case .scalar(let scalar) = node, let value = Bool.construct(from: scalar) else {
+            throw error("expected true or false, found \(kind)")
+        }
+        return value
+    }
+
+    func int() throws(ConfigError) -> Int {
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
+            throw error("expected a whole number, found \(kind)")
+        }
+        return value
+    }
+
+    /// A duration such as `30s`, `500ms`, `5m`, `1h` (a bare number is seconds).
+    func duration() throws(ConfigError) -> Duration {
+        let text = try string()
+        guard let value = DurationText.parse(text) else {
+            throw error("\(text.debugDescription) is not a duration (use e.g. 500ms, 30s, 5m, 1h)")
+        }
+        return value
+    }
+
+    /// A size such as `512KiB`, `1MiB`, `2048` (bytes).
+    func byteCount() throws(ConfigError) -> Int {
+        let text = try string()
+        guard let value = ByteCountText.parse(text) else {
+            throw error("\(text.debugDescription) is not a size (use e.g. 4096, 512KiB, 1MiB)")
+        }
+        return value
+    }
+
+    func oneOf<Choice: RawRepresentable & CaseIterable>(_ type: Choice.Type) throws(ConfigError) -> Choice where Choice.RawValue == String {
+        let text = try string()
+        guard let choice = Choice(rawValue: text) else {
+            let allowed = Choice.allCases.map(\.rawValue).joined(separator: ", ")
+            throw error("\(text.debugDescription) is not one of: \(allowed)")
+        }
+        return choice
+    }
+
+    /// A list; a single scalar is accepted as a list of one where `allowSingle` says so.
+    func list(allowSingle: Bool = false) throws(ConfigError) -> [ConfigNode] {
+        switch node {
+        case .sequence(let sequence):
+            return sequence.enumerated().map { ConfigNode(file: file, node: $0.element, path: "\(path)[\($0.offset)]") }
+        case .scalar where allowSingle && !isNull:
+            return [self]
+        default:
+            throw error("expected a list, found \(kind)")
+        }
+    }
+
+    func strings(allowSingle: Bool = false) throws(ConfigError) -> [String] {
+        var result: [String] = []
+        for item in try list(allowSingle: allowSingle) { result.append(try item.nonEmptyString()) }
+        return result
+    }
+
+    func mapping() throws(ConfigError) -> ConfigMapping {
+        guard case .mapping(let mapping) = node else { throw error("expected a mapping of keys to values, found \(kind)") }
+        var pairs: [(key: String, value: ConfigNode)] = []
+        for (key, value) in mapping {
+            let keyNode = ConfigNode(file: file, node: key, path: path)
+            guard case .scalar(let scalar) = key else { throw keyNode.error("keys must be strings") }
+            if pairs.contains(where: { $0.key == scalar.string }) {
+                throw keyNode.error("key \(scalar.string) appears twice")
+            }
+            let childPath = path.isEmpty ? scalar.string : "\(path).\(scalar.string)"
+            pairs.append((scalar.string, ConfigNode(file: file, node: value, path: childPath)))
+        }
+        return ConfigMapping(owner: self, pairs: pairs)
+    }
+
+    var kind: String {
+        switch node {
+        case .scalar: isNull ? "nothing" : "\(scalarText.map { $0.debugDescription } ?? "a scalar")"
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        case .alias: "an alias"
+        }
+    }
+}
+
+/// The keys of one mapping; reading a key marks it used, `finish()` rejects the rest.
+final class ConfigMapping {
+    let owner: ConfigNode
+    private let pairs: [(key: String, value: ConfigNode)]
+    private var used: Set<String> = []
+
+    init(owner: ConfigNode, pairs: [(key: String, value: ConfigNode)]) {
+        self.owner = owner
+        self.pairs = pairs
+    }
+
+    /// The value of `key`, or nil when absent or explicitly null.
+    func optional(_ key: String) -> ConfigNode? {
+        used.insert(key)
+        guard let value = pairs.first(where: { $0.key == key })?.value else { return nil }
+        if case .scalar(let scalar) = value.node, scalar.style == .plain, ["", "~", "null"].contains(scalar.string) { return nil }
+        return value
+    }
+
+    func required(_ key: String) throws(ConfigError) -> ConfigNode {
+        guard let value = optional(key) else { throw owner.error("missing required key \(key)") }
+        return value
+    }
+
+    var keys: [String] { pairs.map(\.key) }
+
+    /// Fails on the first key that was never read: a typo must not be silently ignored.
+    func finish() throws(ConfigError) {
+        for (key, value) in pairs where !used.contains(key) {
+            let known = used.sorted().joined(separator: ", ")
+            throw ConfigError(
+                file: value.file, line: value.line,
+                message: "unknown key \(owner.path.isEmpty ? key : "\(owner.path).\(key)") (known here: \(known))")
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// The configuration of `serve`, `sync`, `status`, `history` and `policy` (see docs/configuration.md).
+public struct DaemonConfig: Sendable, Equatable {
+    /// The file it was read from, for messages.
+    public var file: String
+    public var kv = KVConfig()
+    /// `http.listen`: the daemon's port for webhooks, /health, /metrics and /status.
+    public var httpListen = "127.0.0.1:9420"
+    /// Where git mirrors and local sync records live.
+    public var stateDirectory: String
+    public var repos: [RepoConfig]
+    /// Things in the file that work but deserve attention (e.g. a git2consul hook without a secret).
+    public var warnings: [String] = []
+
+    public init(file: String, stateDirectory: String, repos: [RepoConfig]) {
+        self.file = file
+        self.stateDirectory = stateDirectory
+        self.repos = repos
+    }
+
+    /// Reads a git2kv YAML file, or a git2consul `config.json` (recognised by its `.json` name).
+    public static func load(file: String) throws(ConfigError) -> DaemonConfig {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ConfigError(file: file, line: nil, message: "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: file, line: nil, message: "is not UTF-8 text")
+        }
+        if file.hasSuffix(".json") { return try Git2ConsulConfig.parse(text, file: file) }
+        return try parse(text, file: file)
+    }
+
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> DaemonConfig {
+        let root = try ConfigNode.parse(text, file: file)
+        let keys = try root.mapping()
+        var config = DaemonConfig(file: file, stateDirectory: defaultStateDirectory, repos: [])
+        if let value = keys.optional("kv") { config.kv = try KVConfig(value) }
+        if let value = keys.optional("http") {
+            let http = try value.mapping()
+            if let listen = http.optional("listen") { config.httpListen = try listen.nonEmptyString() }
+            try http.finish()
+        }
+        if let value = keys.optional("state_dir") { config.stateDirectory = try value.nonEmptyString() }
+        let repoNodes = try keys.required("repos").list()
+        for repoNode in repoNodes {
+            let repo = try RepoConfig(repoNode)
+            if config.repos.contains(where: { $0.name == repo.name }) {
+                throw repoNode.error("a second repo is named \(repo.name); names must be unique")
+            }
+            config.repos.append(repo)
+        }
+        try keys.finish()
+        try config.checkPrefixesAreDisjoint()
+        return config
+    }
+
+    /// Two mappings writing into the same subtree would delete each other's keys. Checked on
+    /// the prefixes as they are for every branch (and tag pattern).
+    func checkPrefixesAreDisjoint() throws(ConfigError) {
+        let all = repos.flatMap { repo in
+            repo.mappings.flatMap { mapping in
+                Set((repo.branches + repo.tags).map { mapping.prefix(for: $0) }).map { (repo, mapping, $0) }
+            }
+        }
+        for (position, (repo, mapping, prefix)) in all.enumerated() {
+            for (otherRepo, other, otherPrefix) in all[(position + 1)...] where KeyPathRules.overlap(prefix, otherPrefix) {
+                throw ConfigError(
+                    file: file, line: nil,
+                    message: "prefix \(otherPrefix) (repo \(otherRepo.name), \(other.origin)) overlaps prefix \(prefix) (repo \(repo.name), \(mapping.origin)): each mapping needs a subtree of its own")
+            }
+        }
+    }
+
+    static var defaultStateDirectory: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty { return cache + "/git2kv" }
+        return (environment["HOME"] ?? NSTemporaryDirectory()) + "/.cache/git2kv"
+    }
+}
