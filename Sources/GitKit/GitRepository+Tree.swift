@@ -64,6 +64,14 @@ extension GitRepository {
         return Array(UnsafeRawBufferPointer(start: raw, count: size))
     }
 
+    /// The contents of several blobs in one call (one hop to the repository's queue, not one per blob).
+    public func readBlobs(_ ids: [ObjectID]) throws(GitError) -> [[UInt8]] {
+        var contents: [[UInt8]] = []
+        contents.reserveCapacity(ids.count)
+        for id in ids { contents.append(try readBlob(id)) }
+        return contents
+    }
+
     /// The size of a blob in bytes, without copying it.
     public func blobSize(_ id: ObjectID) throws(GitError) -> Int {
         var oid = id.oid

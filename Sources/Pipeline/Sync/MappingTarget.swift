@@ -1,0 +1,35 @@
+
+/// One mapping for one branch (or tag): where it reads in git and where it writes in KV.
+public struct MappingTarget: Sendable {
+    public let repo: String
+    /// The branch or tag name.
+    public let reference: String
+    public let isTag: Bool
+    public let mapping: MappingConfig
+    /// The mapping's prefix for this reference, without a trailing `/`.
+    public let prefix: String
+
+    public init(repo: String, reference: String, isTag: Bool = false, mapping: MappingConfig) {
+        self.repo = repo
+        self.reference = reference
+        self.isTag = isTag
+        self.mapping = mapping
+        self.prefix = mapping.prefix(for: reference)
+    }
+
+    public var stateKey: String { prefix + "/.git2kv/state" }
+    public var chunkPrefix: String { prefix + "/.git2kv/chunks/" }
+    public var internalPrefix: String { prefix + "/.git2kv/" }
+
+    public func bundleKey(_ bundle: String) -> String { prefix + "/" + bundle }
+
+    public func chunkKey(_ sha256: String) -> String { chunkPrefix + sha256 }
+
+    /// The bundle name of a key under the prefix, or nil for git2kv's own keys and keys elsewhere.
+    public func bundleName(ofKey key: String) -> String? {
+        guard key.hasPrefix(prefix + "/"), !key.hasPrefix(internalPrefix) else { return nil }
+        return String(key.dropFirst(prefix.count + 1))
+    }
+
+    public var description: String { "\(repo)@\(reference) \(mapping.source.isEmpty ? "/" : mapping.source) → \(prefix)" }
+}

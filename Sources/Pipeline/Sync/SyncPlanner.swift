@@ -1,0 +1,231 @@
+import BundleFormat
+import Foundation
+import GitKit
+import KV
+
+/// Decides what one sync of one mapping writes: reads the state key and the prefix's key list,
+/// then diffs the synced commit to the head (or compares the whole tree when it must).
+struct SyncPlanner: Sendable {
+    let target: MappingTarget
+    let kv: any KVStore
+    let repository: GitRepository
+    let builder: BundleBuilder
+
+    init(target: MappingTarget, kv: any KVStore, repository: GitRepository) {
+        self.target = target
+        self.kv = kv
+        self.repository = repository
+        self.builder = BundleBuilder(target: target)
+    }
+
+    /// Values larger than this are chunked, so that every value fits in one transaction body
+    /// even after base64 (Consul: 512 KiB per value and per transaction).
+    var valueLimit: Int {
+        min(kv.limits.maxValueSize, (kv.limits.maxTransactionBytes - TransactionPacker.requestOverhead) / 4 * 3)
+    }
+
+    var chunkSize: Int { valueLimit / 2 }
+
+    var layoutName: String { "\(target.mapping.layout.rawValue)-\(target.mapping.bundleBy.rawValue)" }
+
+    func plan(head: ObjectID, baseline: SyncRecord?, now: Int64) async throws(SyncError) -> SyncPlan {
+        let stateRead = try await KVCall.run("read \(target.stateKey)") { () throws(KVError) in try await kv.get(target.stateKey) }
+        let keysRead = try await KVCall.run("list keys under \(target.prefix)/") { () throws(KVError) in
+            try await kv.keys(prefix: target.prefix + "/", separator: nil, options: .default)
+        }
+        let stateIndex = stateRead.value?.modifyIndex ?? 0
+        var previous: SyncState?
+        var fullCompareReason: String?
+        if let entry = stateRead.value {
+            do {
+                previous = try SyncState.decode(entry.value)
+            } catch {
+                fullCompareReason = "\(target.stateKey) is unreadable (\(error.message)); comparing the whole tree"
+            }
+        } else {
+            fullCompareReason = "no state yet: comparing the whole tree"
+        }
+        let context = PlanContext(
+            head: head, stateIndex: stateIndex, previous: previous, keys: Set(keysRead.value),
+            prefixIndex: keysRead.index, now: now)
+
+        if fullCompareReason == nil, let previous {
+            fullCompareReason = try await reasonForFullCompare(previous, context: context, baseline: baseline)
+        }
+        if let reason = fullCompareReason {
+            return try await fullCompare(context, reason: reason)
+        }
+        return try await incremental(context)
+    }
+
+    /// Why the diff from the synced commit cannot be trusted, or nil when it can.
+    private func reasonForFullCompare(_ state: SyncState, context: PlanContext, baseline: SyncRecord?) async throws(SyncError) -> String? {
+        if state.source != target.mapping.source || state.layout != layoutName || state.repo != target.repo || state.branch != target.reference {
+            return "the mapping changed (was \(state.repo)@\(state.branch) \(state.source) as \(state.layout))"
+        }
+        guard let synced = ObjectID(hex: state.commit.id) else { return "the state names no valid commit" }
+        let relation = try await GitCall.run { () throws(GitError) in try await repository.relation(of: synced, to: context.head) }
+        switch relation {
+        case .diverged: return "the branch was force-pushed (\(synced.short) is not an ancestor of \(context.head.short))"
+        case .unknownCommit: return "the synced commit \(synced.short) is not in the repository"
+        case .same, .fastForward: break
+        }
+        let expected = expectedKeys(for: state)
+        if expected != context.keys {
+            let extra = context.keys.subtracting(expected).count
+            let missing = expected.subtracting(context.keys).count
+            return "keys under the prefix differ from the state (\(extra) unexpected, \(missing) missing): checking for drift"
+        }
+        guard let baseline, baseline.stateIndex == context.stateIndex else {
+            return "this machine has no record of the last write: checking for drift"
+        }
+        if context.prefixIndex > baseline.lastWriteIndex {
+            return "keys under the prefix changed since the last sync: checking for drift"
+        }
+        return nil
+    }
+
+    func expectedKeys(for state: SyncState) -> Set<String> {
+        var keys: Set<String> = [target.stateKey]
+        for (name, record) in state.bundles {
+            keys.insert(target.bundleKey(name))
+            for chunk in record.chunks ?? [] { keys.insert(target.chunkKey(chunk)) }
+        }
+        return keys
+    }
+
+    // MARK: Incremental
+
+    private func incremental(_ context: PlanContext) async throws(SyncError) -> SyncPlan {
+        guard let previous = context.previous, let synced = ObjectID(hex: previous.commit.id) else {
+            return try await fullCompare(context, reason: "no usable state")
+        }
+        var plan = context.emptyPlan(target: target, mode: .upToDate, reason: "")
+        if synced == context.head { return plan }
+        let deltas = try await GitCall.run { () throws(GitError) in
+            try await repository.diff(from: synced, to: context.head, under: target.mapping.source, renames: .none)
+        }
+        let layout = BundleLayout(bundleBy: target.mapping.bundleBy)
+        let filter = PathFilter(include: target.mapping.include, exclude: target.mapping.exclude)
+        var affected: Set<String> = []
+        for path in deltas.flatMap(\.paths) {
+            let text = path.string ?? path.escaped
+            if path.string != nil, !filter.admits(text) { continue }
+            affected.insert(layout.place(text).bundle)
+        }
+        guard !affected.isEmpty else { return plan }
+        plan = context.emptyPlan(target: target, mode: .incremental, reason: "")
+        let snapshot = try await readSnapshot(context.head)
+        var records = previous.bundles
+        var errors = previous.errors.filter { !affected.contains($0.bundle) }
+        for name in affected.sorted() {
+            let outcome = try await build(name, snapshot)
+            switch outcome {
+            case .built(let bundle):
+                if records[name]?.digest == bundle.digest {
+                    plan.unchangedBundles += 1
+                } else {
+                    records[name] = try stage(bundle, name: name, existingKeys: context.keys, into: &plan)
+                }
+            case .rejected(let problems):
+                let found = problems.map { SyncProblem(bundle: name, problem: $0, commit: context.head.hex) }
+                plan.problems += found
+                errors += found
+            case .empty:
+                if records.removeValue(forKey: name) != nil { plan.deletes.append(target.bundleKey(name)) }
+            }
+        }
+        let changed = !plan.writes.isEmpty || !plan.deletes.isEmpty || Set(errors) != Set(previous.errors)
+        guard changed else { return plan }
+        plan.newState = newState(context, records: records, errors: errors, kind: "sync", drift: [], snapshot: snapshot)
+        plan.unreferencedChunks = unreferencedChunks(existing: context.keys, records: records)
+        return plan
+    }
+
+    // MARK: Shared steps
+
+    func readSnapshot(_ head: ObjectID) async throws(SyncError) -> SourceSnapshot {
+        try await GitCall.run { () throws(GitError) in try await SourceSnapshot.read(repository, commit: head, target: target) }
+    }
+
+    func build(_ name: String, _ snapshot: SourceSnapshot) async throws(SyncError) -> BuildOutcome {
+        try await GitCall.run { () throws(GitError) in try await builder.build(name, from: snapshot, repository: repository) }
+    }
+
+    /// Encodes a bundle for KV (chunked when over the value limit) and adds it to the plan.
+    func stage(_ bundle: ConfigBundle, name: String, existingKeys: Set<String>, into plan: inout SyncPlan) throws(SyncError) -> BundleRecord {
+        let stored: StoredBundle
+        do {
+            stored = try BundleChunker.store(bundle, valueLimit: valueLimit, chunkSize: chunkSize)
+        } catch {
+            throw SyncError(.bundle, "cannot encode bundle \(name): \(error.message)")
+        }
+        plan.writes.append(.init(key: target.bundleKey(name), value: stored.keyValue, bundle: name))
+        switch stored {
+        case .single(let value):
+            return BundleRecord(digest: bundle.digest, commit: bundle.commit.id, size: value.count)
+        case .chunked(let manifest, let chunks):
+            for chunk in chunks where !existingKeys.contains(target.chunkKey(chunk.sha256)) {
+                if !plan.chunkUploads.contains(where: { $0.sha256 == chunk.sha256 }) { plan.chunkUploads.append(chunk) }
+            }
+            return BundleRecord(digest: bundle.digest, commit: bundle.commit.id, size: manifest.size, chunks: manifest.chunks.map(\.sha256))
+        }
+    }
+
+    func unreferencedChunks(existing: Set<String>, records: [String: BundleRecord]) -> [String] {
+        let referenced = Set(records.values.flatMap { $0.chunks ?? [] }.map(target.chunkKey))
+        return existing.filter { $0.hasPrefix(target.chunkPrefix) && !referenced.contains($0) }.sorted()
+    }
+
+    func newState(
+        _ context: PlanContext, records: [String: BundleRecord], errors: [SyncProblem], kind: String, drift: [String],
+        snapshot: SourceSnapshot
+    ) -> SyncState {
+        let commit = snapshot.commit
+        let previousCommit = context.previous.map(\.commit.id).flatMap { $0 == commit.id.hex ? context.previous?.previousCommit : $0 }
+        return SyncState(
+            repo: target.repo, branch: target.reference, source: target.mapping.source, layout: layoutName,
+            commit: BundleCommit(
+                id: commit.id.hex, author: commit.author.name, email: commit.author.email, time: commit.author.time,
+                summary: commit.summary),
+            previousCommit: previousCommit, syncedAt: context.now, kind: kind, bundles: records,
+            errors: errors.sorted { ($0.bundle, $0.file) < ($1.bundle, $1.file) }, drift: drift)
+    }
+}
+
+/// What the planner read before deciding.
+struct PlanContext: Sendable {
+    let head: ObjectID
+    let stateIndex: UInt64
+    let previous: SyncState?
+    let keys: Set<String>
+    let prefixIndex: UInt64
+    let now: Int64
+
+    func emptyPlan(target: MappingTarget, mode: SyncPlan.Mode, reason: String) -> SyncPlan {
+        SyncPlan(
+            target: target, mode: mode, reason: reason, head: head.hex, stateIndex: stateIndex, previousState: previous,
+            observedPrefixIndex: prefixIndex)
+    }
+}
+
+/// Turns KV and git failures into sync errors that say what was being done.
+enum KVCall {
+    static func run<T>(_ what: String, _ body: () async throws(KVError) -> T) async throws(SyncError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw SyncError(.kv, "\(what): \(error)")
+        }
+    }
+}
+
+enum GitCall {
+    static func run<T>(_ body: () async throws(GitError) -> T) async throws(SyncError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw SyncError(.git, error.description)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+/// `git2kv sync`: one pass over every mapping of the configuration.
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Fetch every configured repository once and write each mapping's changes to KV in one guarded transaction.",
+        discussion: "Exit status: 0 when every mapping is in sync, 1 when a mapping failed or a bundle kept its last good value because of a bad file."
+    )
+
+    @OptionGroup var options: DaemonConfigOption
+
+    @Flag(help: "Print what would be written and deleted (keys, bytes) and write nothing.")
+    var dryRun = false
+
+    @Flag(help: "Use the local mirrors as they are, without fetching.")
+    var noFetch = false
+
+    func run() async throws {
+        let config: DaemonConfig
+        do { config = try options.load() } catch let failure as CommandFailure { Output.exit(failure) }
+        var runner = SyncRunner(config: config)
+        runner.fetch = !noFetch
+        if isatty(STDERR_FILENO) == 1 { runner.progress = { Output.error($0) } }
+        let report = await runner.run(dryRun: dryRun)
+        for result in report.results {
+            if dryRun {
+                Output.line(result.plan.summary)
+            } else {
+                Output.line(SyncReportText.line(for: result))
+                for problem in result.plan.outstandingErrors { Output.error("error: \(problem) — the bundle keeps its last good value") }
+                for drift in result.plan.drift { Output.line("  drift repaired: \(drift)") }
+            }
+        }
+        for (what, error) in report.failures { Output.error("error: \(what): \(error)") }
+        if !report.succeeded { Foundation.exit(1) }
+    }
+}
+
+enum SyncReportText {
+    static func line(for result: MappingResult) -> String {
+        let plan = result.plan
+        let target = result.target.description
+        guard !plan.isEmpty else { return "\(target): up to date at \(plan.head.prefix(12))" }
+        var parts = ["\(plan.writes.count) bundle(s) written", "\(plan.deletes.count) deleted", "\(plan.unchangedBundles) unchanged"]
+        parts.append("\(result.transactions) transaction(s), \(result.bytesWritten) bytes")
+        if result.retries > 0 { parts.append("\(result.retries) retry(ies) after a concurrent write") }
+        let mode = plan.mode == .fullCompare ? " (full compare: \(plan.reason))" : ""
+        return "\(target): synced \(plan.head.prefix(12))\(mode): " + parts.joined(separator: ", ")
+    }
+}
