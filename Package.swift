@@ -153,7 +153,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "GitKit", "BundleFormat", "KV", "KVServer", "TestFixtures"],
+            dependencies: [
+                "Pipeline", "GitKit", "BundleFormat", "KV", "KVServer", "TestFixtures",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -161,11 +161,32 @@ final class ConfigMapping {
     }
 
     func required(_ key: String) throws(ConfigError) -> ConfigNode {
-        guard let value = optional(key) else { throw owner.error("missing required key \(key)") }
+        guard let value = optional(key) else {
+            if let typo = pairs.first(where: { Self.isLikelyTypo($0.key, of: key) }) {
+                throw typo.value.error("missing required key \(key); found \(typo.key) instead (a typo?)")
+            }
+            throw owner.error("missing required key \(key)")
+        }
         return value
     }
 
     var keys: [String] { pairs.map(\.key) }
+
+    /// Within two single-character edits of `key` (Levenshtein distance).
+    static func isLikelyTypo(_ candidate: String, of key: String) -> Bool {
+        let a = Array(candidate)
+        let b = Array(key)
+        guard candidate != key, abs(a.count - b.count) <= 2 else { return false }
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count] <= 2
+    }
 
     /// Fails on the first key that was never read: a typo must not be silently ignored.
     func finish() throws(ConfigError) {

@@ -1,0 +1,133 @@
+import Foundation
+import Pipeline
+import Testing
+
+@Suite("Daemon configuration")
+struct ConfigTests {
+    static let valid = """
+        kv: { backend: consul, address: "http://127.0.0.1:8500/", token_file: /etc/git2kv/token }
+        http: { listen: "127.0.0.1:9420" }
+        state_dir: /var/lib/git2kv
+        repos:
+          - name: config
+            url: "https://git.example.com/ops/config.git"
+            branches: [main]
+            poll_interval: 1m30s
+            webhook: { provider: github, secret_file: /etc/git2kv/webhook-secret }
+            credentials: { token_file: /etc/git2kv/git-token }
+            mappings:
+              - source: apps/
+                prefix: config/apps
+                layout: bundle
+                bundle_by: directory
+                token_file: /etc/git2kv/apps.token
+                include: ["**/*.json", "*.yaml"]
+                exclude: [secret.json]
+                validation: { max_file_size: 64KiB, text_only: true }
+              - source: dns
+                prefix: dns
+                bundle_by: single
+        """
+
+    @Test("the design's example parses with every key")
+    func parsesDesignExample() throws {
+        let config = try DaemonConfig.parse(Self.valid, file: "git2kv.yaml")
+        #expect(config.kv.address == "http://127.0.0.1:8500")
+        #expect(config.kv.token == .file("/etc/git2kv/token"))
+        #expect(config.stateDirectory == "/var/lib/git2kv")
+        let repo = try #require(config.repos.first)
+        #expect(repo.pollInterval == .seconds(90))
+        #expect(repo.webhook?.provider == .github)
+        let apps = repo.mappings[0]
+        #expect(apps.source == "apps")
+        #expect(apps.token == .file("/etc/git2kv/apps.token"))
+        #expect(apps.validation.maxFileSize == 65536)
+        #expect(apps.validation.textOnly)
+        #expect(repo.mappings[1].bundleBy == .single)
+    }
+
+    @Test(
+        "bad files are refused with file:line and the reason",
+        arguments: [
+            ("repos:\n  - name: a\n    url: u\n    mapings: []\n", 4, "found mapings instead"),
+            ("repos:\n  - name: a\n    url: u\n    mappings: [{prefix: p}]\n    polling: 3\n", 5, "unknown key repos[0].polling"),
+            ("repos:\n  - name: a\n    url: u\n    mappings:\n      - source: x\n", 5, "missing required key prefix"),
+            ("repos:\n  - name: a\n    url: u\n    poll_interval: often\n    mappings: [{prefix: p}]\n", 4, "is not a duration"),
+            ("repos:\n  - name: a\n    url: u\n    mappings: [{prefix: p, layout: tree}]\n", 4, "is not one of: bundle, files"),
+            ("repos:\n  - name: a\n    url: u\n    mappings: [{prefix: ../p}]\n", 4, "must not contain .."),
+            ("repos:\n  - name: a\n    url: u\n    branches: [main, dev]\n    mappings: [{prefix: p}]\n", 5, "needs {branch}"),
+            ("repos:\n  - name: a\n    url: u\n    webhook: { provider: github }\n    mappings: [{prefix: p}]\n", 4, "needs secret_file or secret_env"),
+            ("kv: { address: 127.0.0.1:8500 }\nrepos: []\n", 1, "must start with http:// or https://"),
+            ("repos:\n  - name: a\n    url: u\n    mappings: [{prefix: p}\n", 5, "invalid YAML"),
+            ("repos: 3\n", 1, "expected a list"),
+        ])
+    func badFiles(text: String, line: Int, message: String) throws {
+        let error = #expect(throws: ConfigError.self) { try DaemonConfig.parse(text, file: "bad.yaml") }
+        #expect(error?.file == "bad.yaml")
+        #expect(error?.line == line, "\(error?.description ?? "")")
+        #expect(error?.message.contains(message) == true, "\(error?.description ?? "")")
+    }
+
+    @Test("overlapping prefixes are refused, siblings with a common start are not")
+    func overlappingPrefixes() throws {
+        let overlapping = "repos:\n  - name: a\n    url: u\n    mappings: [{source: x, prefix: config/apps}, {source: y, prefix: config/apps/web}]\n"
+        let error = #expect(throws: ConfigError.self) { try DaemonConfig.parse(overlapping, file: "c.yaml") }
+        #expect(error?.message.contains("overlaps") == true)
+        let siblings = "repos:\n  - name: a\n    url: u\n    mappings: [{source: x, prefix: config/test}, {source: y, prefix: config/test_dev}]\n"
+        #expect(try DaemonConfig.parse(siblings, file: "c.yaml").repos[0].mappings.count == 2)
+    }
+
+    @Test("a git2consul config.json maps to files-layout mappings with git2consul's key names")
+    func git2consulConfig() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("git2kv-config-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/config.json"
+        try """
+            {
+              "version": "1.0",
+              "local_store": "/var/lib/git2consul_cache",
+              "repos": [{
+                "name": "sample_configuration",
+                "url": "https://github.com/ryanbreen/git2consul_data.git",
+                "branches": ["dev", "prod"],
+                "source_root": "config/",
+                "mountpoint": "west",
+                "expand_keys": true,
+                "hooks": [{"type": "polling", "interval": "2"}, {"type": "github", "port": 5150, "url": "/gitpoke"}]
+              }, {
+                "name": "flat",
+                "url": "https://example.com/flat.git",
+                "include_branch_name": false,
+                "ignore_file_extension": true
+              }]
+            }
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let config = try DaemonConfig.load(file: file)
+        #expect(config.stateDirectory == "/var/lib/git2consul_cache/git2kv")
+        let sample = config.repos[0]
+        #expect(sample.branches == ["dev", "prod"])
+        #expect(sample.pollInterval == .seconds(120))
+        #expect(sample.mappings[0].layout == .files)
+        #expect(sample.mappings[0].source == "config")
+        #expect(sample.mappings[0].prefix(for: "dev") == "west/sample_configuration/dev")
+        #expect(sample.mappings[0].expandKeys)
+        #expect(config.warnings.count == 1)
+        #expect(config.warnings[0].contains("github hook is not carried over"))
+        let flat = config.repos[1]
+        #expect(flat.branches == ["master"])
+        #expect(flat.mappings[0].prefix(for: "master") == "flat")
+        #expect(flat.mappings[0].ignoreFileExtension)
+    }
+
+    @Test("an unknown key in a git2consul repo is reported with its line")
+    func git2consulUnknownKey() throws {
+        let text = "{\n  \"repos\": [{\n    \"name\": \"r\",\n    \"url\": \"u\",\n    \"brnaches\": [\"main\"]\n  }]\n}\n"
+        let directory = FileManager.default.temporaryDirectory.path + "/git2kv-g2c-\(UUID().uuidString).json"
+        try text.write(toFile: directory, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let error = #expect(throws: ConfigError.self) { try DaemonConfig.load(file: directory) }
+        #expect(error?.line == 5)
+        #expect(error?.message.contains("brnaches") == true)
+    }
+}

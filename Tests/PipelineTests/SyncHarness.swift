@@ -1,0 +1,71 @@
+import BundleFormat
+import Foundation
+import KV
+import KVServer
+import Pipeline
+import TestFixtures
+import Testing
+
+/// A fixture repository, an in-process kv-server and a configuration mapping `apps` to
+/// `config/apps`: what every sync test starts from.
+struct SyncHarness {
+    let directory: TemporaryDirectory
+    let repository: FixtureRepository
+    let server: RunningKVServer
+    let kv: ConsulClient
+    var config: DaemonConfig
+
+    static func start(
+        mappings: String = "[{source: apps, prefix: config/apps}]", server: KVServer = KVServer(port: 0, logLevel: .critical),
+        token: String? = nil
+    ) async throws -> SyncHarness {
+        let directory = try TemporaryDirectory(prefix: "git2kv-sync")
+        let repository = try FixtureRepository(at: directory.appending("origin.git"))
+        let running = try await RunningKVServer.start(server)
+        let text = """
+            kv: { address: "\(running.address)" }
+            state_dir: \(directory.appending("state"))
+            repos:
+              - name: config
+                url: "\(repository.url)"
+                branches: [main]
+                mappings: \(mappings)
+            """
+        let config = try DaemonConfig.parse(text, file: "test.yaml")
+        return SyncHarness(
+            directory: directory, repository: repository, server: running,
+            kv: ConsulClient(.init(address: running.address, token: token)), config: config)
+    }
+
+    func sync(dryRun: Bool = false) async -> SyncRunner.Report {
+        await SyncRunner(config: config).run(dryRun: dryRun)
+    }
+
+    /// Syncs and fails unless every mapping synced.
+    @discardableResult
+    func syncClean() async throws -> MappingResult {
+        let report = await sync()
+        if let failure = report.failures.first { throw failure.error }
+        return try #require(report.results.first)
+    }
+
+    func bundle(_ key: String) async throws -> ConfigBundle? {
+        guard let entry = try await kv.get(key).value else { return nil }
+        return try BundleDecoder.decode(entry.value)
+    }
+
+    func state(prefix: String = "config/apps") async throws -> SyncState? {
+        guard let entry = try await kv.get(prefix + "/.git2kv/state").value else { return nil }
+        return try SyncState.decode(entry.value)
+    }
+
+    func entries(under prefix: String = "config/apps/") async throws -> [String: KVEntry] {
+        Dictionary(uniqueKeysWithValues: try await kv.list(prefix: prefix).value.map { ($0.key, $0) })
+    }
+
+    func stop() async {
+        await server.stop()
+        directory.remove()
+    }
+}
+
