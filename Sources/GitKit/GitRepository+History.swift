@@ -26,6 +26,16 @@ extension GitRepository {
         return code == 1 ? .fastForward : .diverged
     }
 
+    /// How many commits `head` has that `synced` lacks (behind), and the reverse (ahead).
+    public func distance(from synced: ObjectID, to head: ObjectID) throws(GitError) -> (behind: Int, ahead: Int) {
+        var ahead = 0
+        var behind = 0
+        var syncedOID = synced.oid
+        var headOID = head.oid
+        try LibGit2.check(git_graph_ahead_behind(&ahead, &behind, handle, &syncedOID, &headOID), "count commits from \(synced.short) to \(head.short)")
+        return (behind, ahead)
+    }
+
     /// Commits reachable from `head`, newest first, that changed anything at one of `paths`
     /// (files or directories, relative to the repository root; an empty path means everything).
     /// A merge counts only when it differs from every parent, as `git log -- paths` shows it.

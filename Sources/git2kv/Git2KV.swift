@@ -6,6 +6,9 @@ struct Git2KV: AsyncParsableCommand {
         commandName: "git2kv",
         abstract: "Git as the source of truth for configuration in Consul or etcd.",
         version: "0.1.0",
-        subcommands: [SyncCommand.self, KVServerCommand.self, InspectCommand.self]
+        subcommands: [
+            SyncCommand.self, ValidateCommand.self, StatusCommand.self, HistoryCommand.self, PolicyCommand.self, KVServerCommand.self,
+            InspectCommand.self,
+        ]
     )
 }

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+/// `git2kv history <prefix>/<bundle>`: the live value tied to `git log`.
+struct HistoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "Show the live commit of a bundle and the git log of its files, marking the live one."
+    )
+
+    @OptionGroup var options: DaemonConfigOption
+
+    @Flag(help: "Use the local mirror as it is, without fetching.")
+    var noFetch = false
+
+    @Option(help: "How many commits to show.")
+    var limit = 20
+
+    @Argument(help: "The bundle's KV key, <prefix>/<bundle>.")
+    var key: String
+
+    func run() async throws {
+        let config: DaemonConfig
+        do { config = try options.load() } catch let failure as CommandFailure { Output.exit(failure) }
+        guard let (target, bundle) = BundleHistory.locate(key, in: config),
+            let repo = config.repos.first(where: { $0.name == target.repo })
+        else {
+            Output.exit(CommandFailure("\(key) is not under any mapping's prefix in \(config.file)"))
+        }
+        do {
+            let repository = try SyncRunner(config: config).mirror(of: repo)
+            if !noFetch {
+                do { _ = try await repository.fetch(credentials: repo.credentials) } catch { Output.error("warning: fetch \(repo.name): \(error)") }
+            }
+            let kv = try KVConnection.open(config.kv, token: target.mapping.token)
+            let history = try await BundleHistory.read(key: key, target: target, bundle: bundle, kv: kv, repository: repository, limit: limit)
+            Output.line(history.text)
+        } catch {
+            Output.exit(CommandFailure(error.description))
+        }
+    }
+}
