@@ -26,7 +26,12 @@ struct SyncPlanner: Sendable {
 
     var chunkSize: Int { valueLimit / 2 }
 
-    var layoutName: String { "\(target.mapping.layout.rawValue)-\(target.mapping.bundleBy.rawValue)" }
+    var layoutName: String {
+        switch target.mapping.layout {
+        case .bundle: "bundle-\(target.mapping.bundleBy.rawValue)"
+        case .files: "files" + (target.mapping.expandKeys ? "-expand" : "") + (target.mapping.ignoreFileExtension ? "-noext" : "")
+        }
+    }
 
     func plan(head: ObjectID, baseline: SyncRecord?, now: Int64) async throws(SyncError) -> SyncPlan {
         let stateRead = try await KVCall.run("read \(target.stateKey)") { () throws(KVError) in try await kv.get(target.stateKey) }
@@ -52,6 +57,10 @@ struct SyncPlanner: Sendable {
         if fullCompareReason == nil, let previous {
             fullCompareReason = try await reasonForFullCompare(previous, context: context, baseline: baseline)
         }
+        if target.mapping.layout == .files {
+            if let reason = fullCompareReason { return try await filesFullCompare(context, reason: reason) }
+            return try await filesIncremental(context)
+        }
         if let reason = fullCompareReason {
             return try await fullCompare(context, reason: reason)
         }
@@ -70,8 +79,12 @@ struct SyncPlanner: Sendable {
         case .unknownCommit: return "the synced commit \(synced.short) is not in the repository"
         case .same, .fastForward: break
         }
-        let expected = expectedKeys(for: state)
-        if expected != context.keys {
+        if target.mapping.layout == .files {
+            let live = context.keys.filter { !$0.hasPrefix(target.internalPrefix) }
+            if state.keys != KeySummary(live) {
+                return "keys under the prefix differ from the state: checking for drift"
+            }
+        } else if case let expected = expectedKeys(for: state), expected != context.keys {
             let extra = context.keys.subtracting(expected).count
             let missing = expected.subtracting(context.keys).count
             return "keys under the prefix differ from the state (\(extra) unexpected, \(missing) missing): checking for drift"
@@ -181,7 +194,13 @@ struct SyncPlanner: Sendable {
         _ context: PlanContext, records: [String: BundleRecord], errors: [SyncProblem], kind: String, drift: [String],
         snapshot: SourceSnapshot
     ) -> SyncState {
-        let commit = snapshot.commit
+        newState(context, records: records, errors: errors, kind: kind, drift: drift, commit: snapshot.commit)
+    }
+
+    func newState(
+        _ context: PlanContext, records: [String: BundleRecord], errors: [SyncProblem], kind: String, drift: [String],
+        commit: CommitInfo
+    ) -> SyncState {
         let previousCommit = context.previous.map(\.commit.id).flatMap { $0 == commit.id.hex ? context.previous?.previousCommit : $0 }
         return SyncState(
             repo: target.repo, branch: target.reference, source: target.mapping.source, layout: layoutName,

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 public import BundleFormat
 
@@ -25,6 +26,9 @@ public struct SyncState: Codable, Sendable, Equatable {
     public var errors: [SyncProblem]
     /// Keys found edited or added by hand and repaired in this sync.
     public var drift: [String]
+    /// `files` layout: how many keys the files produced, and a digest of their names, so a
+    /// key listing tells whether anything was added or removed by hand.
+    public var keys: KeySummary?
 
     public init(
         repo: String, branch: String, source: String, layout: String, commit: BundleCommit, previousCommit: String?,
@@ -44,7 +48,7 @@ public struct SyncState: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, repo, branch, source, layout, commit, kind, bundles, errors, drift
+        case version, repo, branch, source, layout, commit, kind, bundles, errors, drift, keys
         case previousCommit = "previous_commit"
         case syncedAt = "synced_at"
     }
@@ -67,6 +71,17 @@ public struct SyncState: Codable, Sendable, Equatable {
             throw SyncError(.unreadableState, "state version \(state.version) is not supported by this build (reads \(currentVersion))")
         }
         return state
+    }
+}
+
+/// The names of a set of keys, summarized.
+public struct KeySummary: Codable, Sendable, Equatable {
+    public var count: Int
+    public var sha256: String
+
+    public init<Keys: Collection<String>>(_ keys: Keys) {
+        count = keys.count
+        sha256 = SHA256.hash(data: Array(keys.sorted().joined(separator: "\n").utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
 
