@@ -162,7 +162,7 @@ let package = Package(
         ),
         .testTarget(
             name: "git2kvTests",
-            dependencies: ["GitKit", "BundleFormat", "TestFixtures"],
+            dependencies: ["GitKit", "BundleFormat", "KV", "Pipeline", "TestFixtures"],
             swiftSettings: strictSettings
         ),
     ]

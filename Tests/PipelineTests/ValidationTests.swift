@@ -55,3 +55,12 @@ struct ValidationTests {
         #expect(GlobPattern(pattern).matches(path) == matches)
     }
 }
+
+@Suite("File validation: truncated documents")
+struct TruncatedDocumentTests {
+    @Test("JSON that ends early is reported on its last line")
+    func truncatedJSON() {
+        let problem = FileValidator(rules: ValidationConfig()).problem(path: "a.json", content: Array("{\n\"port\": \n".utf8))
+        #expect(problem?.line == 2)
+    }
+}

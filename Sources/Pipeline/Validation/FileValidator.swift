@@ -59,6 +59,11 @@ enum JSONCheck {
             let digits = detail[range.upperBound...].prefix { $0.isNumber }
             if let offset = Int(digits) { return bytes.prefix(offset).count { $0 == UInt8(ascii: "\n") } + 1 }
         }
+        if detail.lowercased().contains("end of file") || detail.lowercased().contains("end of data") {
+            // The document stops early: the problem is on its last line.
+            let trimmed = bytes.reversed().drop { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: " ") }
+            return trimmed.count { $0 == UInt8(ascii: "\n") } + 1
+        }
         return nil
     }
 }

@@ -1,0 +1,173 @@
+import BundleFormat
+import Foundation
+import KV
+import Pipeline
+import TestFixtures
+import Testing
+
+/// `git2kv sync`, `status`, `history`, `policy` and `validate` run as a user runs them: the
+/// built binary against `git2kv kv-server` over HTTP.
+@Suite("git2kv sync and friends (end to end)")
+struct SyncCommandTests {
+    struct Setup {
+        let directory: TemporaryDirectory
+        let repository: FixtureRepository
+        let server: BackgroundProcess
+        let address: String
+        let configFile: String
+        let kv: ConsulClient
+
+        static func start(mappings: String = "[{source: apps, prefix: config/apps}]") throws -> Setup {
+            let directory = try TemporaryDirectory(prefix: "git2kv-e2e-sync")
+            let repository = try FixtureRepository(at: directory.appending("origin.git"))
+            let (server, port) = try Git2KVBinary.startKVServer()
+            let address = "http://127.0.0.1:\(port)"
+            let configFile = directory.appending("git2kv.yaml")
+            try """
+                kv: { address: "\(address)" }
+                state_dir: \(directory.appending("state"))
+                repos:
+                  - name: config
+                    url: "\(repository.url)"
+                    branches: [main]
+                    mappings: \(mappings)
+                """.write(toFile: configFile, atomically: true, encoding: .utf8)
+            return Setup(
+                directory: directory, repository: repository, server: server, address: address, configFile: configFile,
+                kv: ConsulClient(.init(address: address)))
+        }
+
+        func run(_ arguments: [String]) throws -> ProcessRunner.Result {
+            try Git2KVBinary.run(arguments)
+        }
+
+        func stop() {
+            server.kill()
+            directory.remove()
+        }
+    }
+
+    @Test("sync writes the bundles; a bad file keeps its bundle, exits 1 and shows in status; dry run writes nothing")
+    func syncStatusAndDryRun() async throws {
+        let setup = try Setup.start()
+        defer { setup.stop() }
+        let first = try setup.repository.commit(
+            "initial", changes: [.text("apps/web/config.json", "{\"port\": 80}\n"), .text("apps/api/settings.yaml", "a: 1\n")])
+        let dry = try setup.run(["sync", "--config", setup.configFile, "--dry-run"])
+        #expect(dry.status == 0, "\(dry.errors)")
+        #expect(dry.output.contains("write  config/apps/web"))
+        #expect(try await setup.kv.list(prefix: "config/").value.isEmpty)
+
+        let sync = try setup.run(["sync", "--config", setup.configFile])
+        #expect(sync.status == 0, "\(sync.errors)")
+        #expect(sync.output.contains("synced \(first.prefix(12))"))
+        let web = try #require(try await setup.kv.get("config/apps/web").value)
+        #expect(try BundleDecoder.decode(web.value).file(at: "config.json")?.text == "{\"port\": 80}\n")
+
+        let bad = try setup.repository.commit("break web", changes: [.text("apps/web/config.json", "{\"port\": \n")])
+        let failing = try setup.run(["sync", "--config", setup.configFile])
+        #expect(failing.status == 1)
+        #expect(failing.errors.contains("apps/web/config.json:1: invalid JSON"), "\(failing.errors)")
+        #expect(try await setup.kv.get("config/apps/web").value?.value == web.value)
+
+        let status = try setup.run(["status", "--config", setup.configFile])
+        #expect(status.status == 0, "\(status.errors)")
+        #expect(status.output.contains("live:   \(bad.prefix(12))"))
+        #expect(status.output.contains("error:  apps/web/config.json:1"))
+
+        let history = try setup.run(["history", "--config", setup.configFile, "config/apps/web"])
+        #expect(history.status == 0, "\(history.errors)")
+        #expect(history.output.contains("* \(first.prefix(12))"), "\(history.output)")
+        #expect(history.output.contains("← live"))
+    }
+
+    @Test("a symlink escaping the source is refused with nothing written for it")
+    func prefixEscape() async throws {
+        let setup = try Setup.start()
+        defer { setup.stop() }
+        try setup.repository.commit("escape", changes: [.symlink("apps/evil/key", target: "../../../../etc/passwd")])
+        let sync = try setup.run(["sync", "--config", setup.configFile])
+        #expect(sync.status == 1)
+        #expect(sync.errors.contains("outside the mapping's source"))
+        #expect(try await setup.kv.get("config/apps/evil").value == nil)
+    }
+
+    @Test("an unchanged git2consul config.json gives git2consul's key names and values")
+    func git2consulConfig() async throws {
+        let setup = try Setup.start()
+        defer { setup.stop() }
+        let main = try setup.repository.commit(
+            "initial", changes: [.text("config/app.json", #"{"db": {"host": "db1", "port": 5432}}"#), .text("config/motd.txt", "hello\n")])
+        try setup.repository.forceBranch("dev", to: main)
+        try setup.repository.commit("dev", on: "dev", changes: [.text("config/motd.txt", "dev hello\n")])
+        let configFile = setup.directory.appending("config.json")
+        try """
+            {
+              "version": "1.0",
+              "local_store": "\(setup.directory.appending("g2c"))",
+              "repos": [{
+                "name": "sample",
+                "url": "\(setup.repository.url)",
+                "branches": ["main", "dev"],
+                "source_root": "config",
+                "mountpoint": "west",
+                "expand_keys": true,
+                "hooks": [{"type": "polling", "interval": "1"}]
+              }]
+            }
+            """.write(toFile: configFile, atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["CONSUL_HTTP_ADDR"] = setup.address.replacingOccurrences(of: "http://", with: "")
+        let sync = try ProcessRunner.run(Git2KVBinary.path, ["sync", "--config", configFile], environment: environment)
+        #expect(sync.status == 0, "\(sync.errors)")
+        var values: [String: String] = [:]
+        for entry in try await setup.kv.list(prefix: "west/").value where !entry.key.contains("/.git2kv/") {
+            values[entry.key] = String(decoding: entry.value, as: UTF8.self)
+        }
+        #expect(values == [
+            "west/sample/main/app.json/db/host": "db1",
+            "west/sample/main/app.json/db/port": "5432",
+            "west/sample/main/motd.txt": "hello",
+            "west/sample/dev/app.json/db/host": "db1",
+            "west/sample/dev/app.json/db/port": "5432",
+            "west/sample/dev/motd.txt": "dev hello",
+        ])
+    }
+
+    @Test("policy prints a writer and a reader policy per mapping, in HCL and JSON")
+    func policy() throws {
+        let setup = try Setup.start(mappings: "[{source: apps, prefix: config/apps}, {source: dns, prefix: dns}]")
+        defer { setup.stop() }
+        let result = try setup.run(["policy", "--config", setup.configFile])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output.contains("key_prefix \"config/apps/\" {\n  policy = \"write\"\n}"))
+        #expect(result.output.contains("key_prefix \"dns/\" {\n  policy = \"read\"\n}"))
+        #expect(result.output.contains("\"config/apps/\" : {"))
+    }
+
+    @Test("validate: file:line lines and exit 1 on problems, exit 0 when clean; a bad config names its line")
+    func validate() throws {
+        let directory = try TemporaryDirectory(prefix: "git2kv-validate")
+        defer { directory.remove() }
+        let tree = directory.appending("tree")
+        try FileManager.default.createDirectory(atPath: tree + "/apps/web", withIntermediateDirectories: true)
+        try "{\"ok\": true}\n".write(toFile: tree + "/apps/web/good.json", atomically: true, encoding: .utf8)
+        let clean = try Git2KVBinary.run(["validate", tree])
+        #expect(clean.status == 0, "\(clean.output)\(clean.errors)")
+        #expect(clean.output.isEmpty)
+        try "a: [1,\nb: 2\n".write(toFile: tree + "/apps/web/bad.yaml", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: tree + "/apps/out", withDestinationPath: "../../etc/passwd")
+        let dirty = try Git2KVBinary.run(["validate", tree])
+        #expect(dirty.status == 1)
+        let lines = dirty.output.split(separator: "\n")
+        #expect(lines.count == 2, "\(dirty.output)")
+        #expect(lines.contains { $0.hasPrefix("apps/web/bad.yaml:") && $0.contains("invalid YAML") })
+        #expect(lines.contains { $0.hasPrefix("apps/out: ") && $0.contains("outside") })
+
+        let config = directory.appending("bad.yaml")
+        try "repos:\n  - name: a\n    url: u\n    mappings: [{prefix: p, layuot: files}]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let badConfig = try Git2KVBinary.run(["validate", "--config", config, tree])
+        #expect(badConfig.status == 1)
+        #expect(badConfig.errors.contains("\(config):4: unknown key repos[0].mappings[0].layuot"), "\(badConfig.errors)")
+    }
+}
