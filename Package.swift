@@ -126,6 +126,12 @@ let package = Package(
             path: "Benchmarks/KVLayer",
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "git2kv-sync-benchmarks",
+            dependencies: ["GitKit", "KV", "KVServer", "Pipeline", "TestFixtures", "BenchmarkSupport"],
+            path: "Benchmarks/Sync",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "GitKitTests",
             dependencies: ["GitKit", "Secrets", "TestFixtures"],

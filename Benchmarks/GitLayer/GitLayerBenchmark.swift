@@ -91,8 +91,3 @@ enum GitLayerBenchmark {
         return lines.joined(separator: "\n")
     }
 }
-
-struct BenchmarkFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

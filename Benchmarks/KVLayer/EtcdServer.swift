@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import AsyncHTTPClient
 import Foundation
 import KV
@@ -78,9 +79,4 @@ final class EtcdServer: @unchecked Sendable {
         }
         directory.remove()
     }
-}
-
-struct BenchmarkFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -49,3 +49,9 @@ public func machineDescription() -> String {
     let memory = Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824
     return "\(cores) cores, \(String(format: "%.0f", memory)) GiB"
 }
+
+/// A benchmark that could not measure what it meant to (a peer disagreed, a step failed).
+public struct BenchmarkFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

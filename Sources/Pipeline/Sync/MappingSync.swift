@@ -22,6 +22,7 @@ public struct MappingSync: Sendable {
     let address: String
     let repository: GitRepository
     let records: SyncRecordStore
+    public var progress: (@Sendable (String) -> Void)?
 
     public init(target: MappingTarget, kv: any KVStore, address: String, repository: GitRepository, records: SyncRecordStore) {
         self.target = target
@@ -32,8 +33,10 @@ public struct MappingSync: Sendable {
     }
 
     public func run(head: ObjectID, dryRun: Bool) async throws(SyncError) -> MappingResult {
-        let planner = SyncPlanner(target: target, kv: kv, repository: repository)
-        let writer = PlanWriter(kv: kv)
+        var planner = SyncPlanner(target: target, kv: kv, repository: repository)
+        planner.progress = progress
+        var writer = PlanWriter(kv: kv)
+        writer.progress = progress
         for attempt in 0..<Self.maximumAttempts {
             let baseline = records.load(target, address: address)
             let plan = try await planner.plan(head: head, baseline: baseline, now: Int64(Date().timeIntervalSince1970))

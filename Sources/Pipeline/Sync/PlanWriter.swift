@@ -14,6 +14,7 @@ struct PlanWriter: Sendable {
     }
 
     let kv: any KVStore
+    var progress: (@Sendable (String) -> Void)?
 
     func write(_ plan: SyncPlan) async throws(SyncError) -> Outcome {
         let target = plan.target
@@ -31,7 +32,8 @@ struct PlanWriter: Sendable {
         let stateWrite = plan.newState.map { KVOperation.cas(key: target.stateKey, value: $0.encoded(), index: plan.stateIndex) }
         let single = packer.pack(changes, guard: nil, last: stateWrite)
         let batches = single.count <= 1 ? single : packer.pack(changes, guard: stateGuard, last: stateWrite)
-        for operations in batches {
+        for (position, operations) in batches.enumerated() {
+            if batches.count > 1 { progress?("\(target.description): transaction \(position + 1)/\(batches.count)") }
             let index = try await run(operations, plan: plan, into: &outcome)
             if stateWrite != nil { outcome.stateIndex = index }
         }

@@ -87,6 +87,7 @@ extension SyncPlanner {
         for entry in listing.value where !entry.key.hasPrefix(target.internalPrefix) { current[entry.key] = entry.value }
         let snapshot = try await readSnapshot(context.head)
         let entries = snapshot.bundles.values.flatMap { $0 }.sorted { $0.pathInSource < $1.pathInSource }
+        if entries.count >= 1000 { progress?("\(target.description): reading \(entries.count) files") }
         let blobs = try await GitCall.run { () throws(GitError) in try await repository.readBlobs(entries.map(\.entry.id)) }
         let mapper = FileKeys(target: target)
         var desired: [String: (value: [UInt8], file: String)] = [:]

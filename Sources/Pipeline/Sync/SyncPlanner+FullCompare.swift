@@ -18,7 +18,8 @@ extension SyncPlanner {
         var records: [String: BundleRecord] = [:]
         var errors: [SyncProblem] = []
         var drift: [String] = []
-        for name in names.sorted() {
+        for (position, name) in names.sorted().enumerated() {
+            report(step: position + 1, of: names.count, "building bundles")
             let key = target.bundleKey(name)
             let stored = current[key].flatMap { StoredValue($0.value) }
             let chunksPresent = stored?.chunks?.allSatisfy { existingKeys.contains(target.chunkKey($0)) } ?? true

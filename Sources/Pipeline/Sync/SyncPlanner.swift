@@ -10,12 +10,20 @@ struct SyncPlanner: Sendable {
     let kv: any KVStore
     let repository: GitRepository
     let builder: BundleBuilder
+    /// Told how a long full compare advances (only on a terminal).
+    var progress: (@Sendable (String) -> Void)?
 
     init(target: MappingTarget, kv: any KVStore, repository: GitRepository) {
         self.target = target
         self.kv = kv
         self.repository = repository
         self.builder = BundleBuilder(target: target)
+    }
+
+    /// Reports every tenth of a long run of steps.
+    func report(step: Int, of total: Int, _ what: String) {
+        guard let progress, total >= 20, step % max(total / 10, 1) == 0 || step == total else { return }
+        progress("\(target.description): \(what) \(step)/\(total)")
     }
 
     /// Values larger than this are chunked, so that every value fits in one transaction body

@@ -64,7 +64,8 @@ public struct SyncRunner: Sendable {
                     let target = MappingTarget(repo: repo.name, reference: reference, isTag: isTag, mapping: mapping)
                     do {
                         let kv = try KVConnection.open(config.kv, token: mapping.token)
-                        let sync = MappingSync(target: target, kv: kv, address: config.kv.address, repository: repository, records: records)
+                        var sync = MappingSync(target: target, kv: kv, address: config.kv.address, repository: repository, records: records)
+                        sync.progress = progress
                         report.results.append(try await sync.run(head: head, dryRun: dryRun))
                     } catch {
                         report.failures.append((target.description, error))
