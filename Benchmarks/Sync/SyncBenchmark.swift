@@ -45,13 +45,14 @@ enum SyncBenchmark {
                     "change \(layout) \(round)",
                     changes: [.text(StandardFixtures.path(directory: round % 100, file: file), StandardFixtures.content(directory: round % 100, file: file, revision: revision))])
                 let (sync, head) = try await prepared(config)
-                let requestsBefore = server.requests.value
                 let keysBefore = try await modifyIndexes(server, prefix: "bench/commits-\(layout)/")
+                let requestsBefore = server.requests.value
                 let started = clock.now
                 let result = try await sync.run(head: head, dryRun: false)
                 let elapsed = clock.now - started
+                let requests = server.requests.value - requestsBefore
                 if layout == "bundle" { bundleCommit.record(elapsed) } else { filesCommit.record(elapsed) }
-                cost.requests.append(Double(server.requests.value - requestsBefore))
+                cost.requests.append(Double(requests))
                 cost.bytes.append(Double(result.bytesWritten))
                 cost.transactions.append(Double(result.transactions))
                 let keysAfter = try await modifyIndexes(server, prefix: "bench/commits-\(layout)/")

@@ -263,3 +263,26 @@ struct SyncTests {
         #expect(try await harness.entries().isEmpty)
     }
 }
+
+@Suite("Sync of tags")
+struct TagSyncTests {
+    @Test("tags matching a pattern sync under their own prefix; others are left alone")
+    func tags() async throws {
+        var harness = try await SyncHarness.start(mappings: "[{source: apps, prefix: \"release/{branch}\"}]")
+        let started = harness
+        defer { Task { await started.stop() } }
+        harness.config.repos[0].tags = ["v*"]
+        harness.config.repos[0].branches = []
+        let first = try harness.repository.commit("one", changes: [.text("apps/web/a.txt", "1\n")])
+        try harness.repository.tag("v1.0", at: first, message: "release 1.0")
+        let second = try harness.repository.commit("two", changes: [.text("apps/web/a.txt", "2\n")])
+        try harness.repository.tag("v2.0", at: second)
+        try harness.repository.tag("nightly", at: second)
+        let report = await harness.sync()
+        #expect(report.failures.isEmpty, "\(report.failures.map(\.error))")
+        #expect(try await harness.bundle("release/v1.0/web")?.file(at: "a.txt")?.text == "1\n")
+        #expect(try await harness.bundle("release/v2.0/web")?.file(at: "a.txt")?.text == "2\n")
+        #expect(try await harness.kv.get("release/nightly/web").value == nil)
+        #expect(try await harness.state(prefix: "release/v1.0")?.branch == "v1.0")
+    }
+}

@@ -171,3 +171,26 @@ struct SyncCommandTests {
         #expect(badConfig.errors.contains("\(config):4: unknown key repos[0].mappings[0].layuot"), "\(badConfig.errors)")
     }
 }
+
+@Suite("git2kv sync: concurrent processes (end to end)")
+struct ConcurrentSyncProcessTests {
+    @Test("two sync processes on one mapping at once: both succeed and KV ends equal to the head")
+    func twoProcesses() async throws {
+        let setup = try SyncCommandTests.Setup.start()
+        defer { setup.stop() }
+        try setup.repository.commit("initial", changes: (0..<40).map { .text("apps/dir-\($0)/f.json", "{\"v\": 0}\n") })
+        #expect(try setup.run(["sync", "--config", setup.configFile]).status == 0)
+        let head = try setup.repository.commit("change all", changes: (0..<40).map { .text("apps/dir-\($0)/f.json", "{\"v\": 1}\n") })
+        let results = try await withThrowingTaskGroup(of: ProcessRunner.Result.self) { group in
+            for _ in 0..<2 { group.addTask { try setup.run(["sync", "--config", setup.configFile]) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for result in results { #expect(result.status == 0, "\(result.output)\(result.errors)") }
+        let state = try SyncState.decode(try #require(try await setup.kv.get("config/apps/.git2kv/state").value).value)
+        #expect(state.commit.id == head)
+        for index in 0..<40 {
+            let value = try #require(try await setup.kv.get("config/apps/dir-\(index)").value)
+            #expect(try BundleDecoder.decode(value.value).file(at: "f.json")?.text == "{\"v\": 1}\n")
+        }
+    }
+}

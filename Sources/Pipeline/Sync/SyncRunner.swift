@@ -24,11 +24,7 @@ public struct SyncRunner: Sendable {
     public var records: SyncRecordStore { SyncRecordStore(directory: config.stateDirectory + "/records") }
 
     public func mirror(of repo: RepoConfig) throws(SyncError) -> GitRepository {
-        do {
-            try FileManager.default.createDirectory(atPath: mirrorsDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw SyncError(.git, "cannot create \(mirrorsDirectory): \(error.localizedDescription)")
-        }
+        try createMirrorsDirectory()
         do {
             return try GitRepository.openOrCreateMirror(at: "\(mirrorsDirectory)/\(repo.name).git", remoteURL: repo.url)
         } catch {
@@ -36,11 +32,27 @@ public struct SyncRunner: Sendable {
         }
     }
 
+    private func createMirrorsDirectory() throws(SyncError) {
+        do {
+            try FileManager.default.createDirectory(atPath: mirrorsDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw SyncError(.git, "cannot create \(mirrorsDirectory): \(error.localizedDescription)")
+        }
+    }
+
+    /// Held while a repository's mirror is opened, fetched and synced from.
+    func lockMirror(of repo: RepoConfig) async throws(SyncError) -> MirrorLock {
+        try createMirrorsDirectory()
+        return try await MirrorLock.acquire("\(mirrorsDirectory)/\(repo.name).lock")
+    }
+
     public func run(dryRun: Bool) async -> Report {
         var report = Report()
         for repo in config.repos {
             let repository: GitRepository
+            let lock: MirrorLock
             do {
+                lock = try await lockMirror(of: repo)
                 repository = try mirror(of: repo)
                 if fetch {
                     progress?("fetching \(repo.name)")
@@ -72,6 +84,7 @@ public struct SyncRunner: Sendable {
                     }
                 }
             }
+            withExtendedLifetime(lock) {}
         }
         return report
     }
