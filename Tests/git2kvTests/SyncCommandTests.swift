@@ -194,3 +194,78 @@ struct ConcurrentSyncProcessTests {
         }
     }
 }
+
+@Suite("git2kv sync: a stream of commits (end to end)")
+struct CommitStreamTests {
+    func indexes(_ setup: SyncCommandTests.Setup) async throws -> [String: UInt64] {
+        Dictionary(uniqueKeysWithValues: try await setup.kv.list(prefix: "config/apps/").value.map { ($0.key, $0.modifyIndex) })
+    }
+
+    @Test("one-file commit, no-op, delete, rename and force push, each checked in KV")
+    func commitStream() async throws {
+        let setup = try SyncCommandTests.Setup.start()
+        defer { setup.stop() }
+        let sync = { () throws -> ProcessRunner.Result in try setup.run(["sync", "--config", setup.configFile]) }
+        let base = try setup.repository.commit(
+            "initial",
+            changes: [.text("apps/web/a.json", "{\"a\": 1}\n"), .text("apps/api/b.yaml", "b: 1\n"), .text("apps/db/c.txt", "c\n")])
+        #expect(try sync().status == 0)
+
+        let before = try await indexes(setup)
+        try setup.repository.commit("one file", changes: [.text("apps/web/a.json", "{\"a\": 2}\n")])
+        let oneFile = try sync()
+        #expect(oneFile.output.contains("1 bundle(s) written, 0 deleted") && oneFile.output.contains("1 transaction(s)"), "\(oneFile.output)")
+        let after = try await indexes(setup)
+        #expect(after["config/apps/api"] == before["config/apps/api"])
+        #expect(after["config/apps/db"] == before["config/apps/db"])
+        #expect(after["config/apps/web"] == after["config/apps/.git2kv/state"])
+
+        try setup.repository.emptyCommit("nothing")
+        let noOp = try sync()
+        #expect(noOp.output.contains("up to date"), "\(noOp.output)")
+        #expect(try await indexes(setup) == after)
+
+        try setup.repository.commit("delete db", changes: [.delete("apps/db/c.txt")])
+        try setup.repository.commit("rename", changes: [.rename(from: "apps/api/b.yaml", to: "apps/edge/b.yaml")])
+        #expect(try sync().status == 0)
+        #expect(Set(try await indexes(setup).keys) == ["config/apps/web", "config/apps/edge", "config/apps/.git2kv/state"])
+
+        try setup.repository.forceBranch("main", to: base)
+        let forced = try setup.repository.commit("rewritten", changes: [.text("apps/web/a.json", "{\"a\": 3}\n")])
+        let force = try sync()
+        #expect(force.output.contains("force-pushed"), "\(force.output)")
+        #expect(Set(try await indexes(setup).keys) == ["config/apps/web", "config/apps/api", "config/apps/db", "config/apps/.git2kv/state"])
+        let state = try SyncState.decode(try #require(try await setup.kv.get("config/apps/.git2kv/state").value).value)
+        #expect(state.commit.id == forced)
+    }
+
+    @Test("a token without write permission: a clear error, nothing written, the token never printed")
+    func tokenWithoutPermission() async throws {
+        let directory = try TemporaryDirectory(prefix: "git2kv-e2e-acl")
+        defer { directory.remove() }
+        let bootstrap = "e2e-bootstrap-secret"
+        let (server, port) = try Git2KVBinary.startKVServer(extraArguments: ["--acl-bootstrap-token", bootstrap])
+        defer { server.kill() }
+        let address = "http://127.0.0.1:\(port)"
+        let admin = ConsulClient(.init(address: address, token: bootstrap))
+        let reader = try await ACLTokens.create(address: address, bootstrap: bootstrap, rules: #"key_prefix "config/" { policy = "read" }"#)
+        let tokenFile = directory.appending("reader.token")
+        try reader.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let repository = try FixtureRepository(at: directory.appending("origin.git"))
+        try repository.commit("initial", changes: [.text("apps/web/a.json", "{}\n"), .text("apps/api/b.json", "{}\n")])
+        let configFile = directory.appending("git2kv.yaml")
+        try """
+            kv: { address: "\(address)" }
+            state_dir: \(directory.appending("state"))
+            repos:
+              - name: config
+                url: "\(repository.url)"
+                mappings: [{source: apps, prefix: config/apps, token_file: \(tokenFile)}]
+            """.write(toFile: configFile, atomically: true, encoding: .utf8)
+        let result = try Git2KVBinary.run(["sync", "--config", configFile])
+        #expect(result.status == 1)
+        #expect(result.errors.contains("ermission denied"), "\(result.errors)")
+        #expect(!result.errors.contains(reader) && !result.output.contains(reader))
+        #expect(try await admin.list(prefix: "config/").value.isEmpty)
+    }
+}
