@@ -61,7 +61,9 @@ struct WatchTests {
         let before = kv.server.requests.value
         try await Task.sleep(for: .milliseconds(3_300))
         let idleRequests = kv.server.requests.value - before
-        #expect((3...5).contains(idleRequests), "about one request per 1 s wait, got \(idleRequests) in 3.3 s")
+        // At most one request per 1 s wait (plus the one in flight); a loaded machine may answer
+        // late and make fewer, never more.
+        #expect((1...5).contains(idleRequests), "about one request per 1 s wait, got \(idleRequests) in 3.3 s")
         try await kv.client.put("watched", value: [2])
         let deadline = ContinuousClock.now + .seconds(10)
         while seen.withLock({ $0.count }) < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
