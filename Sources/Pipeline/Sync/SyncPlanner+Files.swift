@@ -5,15 +5,9 @@ import KV
 /// file removes exactly the keys its old version produced and no others, so deleting `test`
 /// never touches `test_dev`. Writes go in as few transactions as the limits allow, state last.
 extension SyncPlanner {
-    func filesIncremental(_ context: PlanContext) async throws(SyncError) -> SyncPlan {
-        guard let previous = context.previous, let synced = ObjectID(hex: previous.commit.id) else {
-            return try await filesFullCompare(context, reason: "no usable state")
-        }
+    func filesIncremental(_ context: PlanContext, previous: SyncState, synced: ObjectID) async throws(SyncError) -> SyncPlan {
         var plan = context.emptyPlan(target: target, mode: .upToDate, reason: "")
-        if synced == context.head { return plan }
-        let deltas = try await GitCall.run { () throws(GitError) in
-            try await repository.diff(from: synced, to: context.head, under: target.mapping.source, renames: .none)
-        }
+        let deltas = try await diffSinceSync(synced, context)
         let filter = PathFilter(include: target.mapping.include, exclude: target.mapping.exclude)
         let heldBack = Set(previous.errors.map(\.file))
         let mapper = FileKeys(target: target)

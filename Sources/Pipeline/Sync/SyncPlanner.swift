@@ -48,39 +48,53 @@ struct SyncPlanner: Sendable {
         }
         let stateIndex = stateRead.value?.modifyIndex ?? 0
         var previous: SyncState?
-        var fullCompareReason: String?
+        var unreadable: String?
         if let entry = stateRead.value {
             do {
                 previous = try SyncState.decode(entry.value)
             } catch {
-                fullCompareReason = "\(target.stateKey) is unreadable (\(error.message)); comparing the whole tree"
+                unreadable = "\(target.stateKey) is unreadable (\(error.message)); comparing the whole tree"
             }
-        } else {
-            fullCompareReason = "no state yet: comparing the whole tree"
         }
         let context = PlanContext(
             head: head, stateIndex: stateIndex, previous: previous, keys: Set(keysRead.value),
             prefixIndex: keysRead.index, now: now)
 
-        if fullCompareReason == nil, let previous {
-            fullCompareReason = try await reasonForFullCompare(previous, context: context, baseline: baseline)
+        let decision: Decision
+        if let previous {
+            decision = try await decide(previous, context: context, baseline: baseline)
+        } else {
+            decision = .fullCompare(reason: unreadable ?? "no state yet: comparing the whole tree")
         }
-        if target.mapping.layout == .files {
-            if let reason = fullCompareReason { return try await filesFullCompare(context, reason: reason) }
-            return try await filesIncremental(context)
+        switch (target.mapping.layout, decision) {
+        case (.files, .fullCompare(let reason)): return try await filesFullCompare(context, reason: reason)
+        case (.files, .incremental(let previous, let synced)): return try await filesIncremental(context, previous: previous, synced: synced)
+        case (.bundle, .fullCompare(let reason)): return try await fullCompare(context, reason: reason)
+        case (.bundle, .incremental(let previous, let synced)): return try await incremental(context, previous: previous, synced: synced)
         }
-        if let reason = fullCompareReason {
-            return try await fullCompare(context, reason: reason)
+    }
+
+    /// Whether a diff from the synced commit can be trusted, and why not when it cannot.
+    enum Decision {
+        case fullCompare(reason: String)
+        case incremental(previous: SyncState, synced: ObjectID)
+    }
+
+    private func decide(_ state: SyncState, context: PlanContext, baseline: SyncRecord?) async throws(SyncError) -> Decision {
+        guard let synced = ObjectID(hex: state.commit.id) else { return .fullCompare(reason: "the state names no valid commit") }
+        if let reason = try await reasonForFullCompare(state, synced: synced, context: context, baseline: baseline) {
+            return .fullCompare(reason: reason)
         }
-        return try await incremental(context)
+        return .incremental(previous: state, synced: synced)
     }
 
     /// Why the diff from the synced commit cannot be trusted, or nil when it can.
-    private func reasonForFullCompare(_ state: SyncState, context: PlanContext, baseline: SyncRecord?) async throws(SyncError) -> String? {
+    private func reasonForFullCompare(
+        _ state: SyncState, synced: ObjectID, context: PlanContext, baseline: SyncRecord?
+    ) async throws(SyncError) -> String? {
         if state.source != target.mapping.source || state.layout != layoutName || state.repo != target.repo || state.branch != target.reference {
             return "the mapping changed (was \(state.repo)@\(state.branch) \(state.source) as \(state.layout))"
         }
-        guard let synced = ObjectID(hex: state.commit.id) else { return "the state names no valid commit" }
         let relation = try await GitCall.run { () throws(GitError) in try await repository.relation(of: synced, to: context.head) }
         switch relation {
         case .diverged: return "the branch was force-pushed (\(synced.short) is not an ancestor of \(context.head.short))"
@@ -117,15 +131,9 @@ struct SyncPlanner: Sendable {
 
     // MARK: Incremental
 
-    private func incremental(_ context: PlanContext) async throws(SyncError) -> SyncPlan {
-        guard let previous = context.previous, let synced = ObjectID(hex: previous.commit.id) else {
-            return try await fullCompare(context, reason: "no usable state")
-        }
+    private func incremental(_ context: PlanContext, previous: SyncState, synced: ObjectID) async throws(SyncError) -> SyncPlan {
         var plan = context.emptyPlan(target: target, mode: .upToDate, reason: "")
-        if synced == context.head { return plan }
-        let deltas = try await GitCall.run { () throws(GitError) in
-            try await repository.diff(from: synced, to: context.head, under: target.mapping.source, renames: .none)
-        }
+        let deltas = try await diffSinceSync(synced, context)
         let layout = BundleLayout(bundleBy: target.mapping.bundleBy)
         let filter = PathFilter(include: target.mapping.include, exclude: target.mapping.exclude)
         var affected: Set<String> = []
@@ -164,6 +172,14 @@ struct SyncPlanner: Sendable {
     }
 
     // MARK: Shared steps
+
+    /// What changed under the source from the synced commit to the head (nothing when they are the same).
+    func diffSinceSync(_ synced: ObjectID, _ context: PlanContext) async throws(SyncError) -> [DiffDelta] {
+        guard synced != context.head else { return [] }
+        return try await GitCall.run { () throws(GitError) in
+            try await repository.diff(from: synced, to: context.head, under: target.mapping.source, renames: .none)
+        }
+    }
 
     func readSnapshot(_ head: ObjectID) async throws(SyncError) -> SourceSnapshot {
         try await GitCall.run { () throws(GitError) in try await SourceSnapshot.read(repository, commit: head, target: target) }
