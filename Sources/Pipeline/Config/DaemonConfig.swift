@@ -42,17 +42,20 @@ public struct DaemonConfig: Sendable, Equatable {
             try http.finish()
         }
         if let value = keys.optional("state_dir") { config.stateDirectory = try value.nonEmptyString() }
-        let repoNodes = try keys.required("repos").list()
-        for repoNode in repoNodes {
-            let repo = try RepoConfig(repoNode)
-            if config.repos.contains(where: { $0.name == repo.name }) {
-                throw repoNode.error("a second repo is named \(repo.name); names must be unique")
-            }
-            config.repos.append(repo)
+        for repoNode in try keys.required("repos").list() {
+            try config.add(RepoConfig(repoNode), declaredAt: repoNode)
         }
         try keys.finish()
         try config.checkPrefixesAreDisjoint()
         return config
+    }
+
+    /// Adds a repo, refusing a second one of the same name.
+    mutating func add(_ repo: RepoConfig, declaredAt node: ConfigNode) throws(ConfigError) {
+        if repos.contains(where: { $0.name == repo.name }) {
+            throw node.error("a second repo is named \(repo.name); names must be unique")
+        }
+        repos.append(repo)
     }
 
     /// Two mappings writing into the same subtree would delete each other's keys. Checked on

@@ -14,10 +14,7 @@ enum Git2ConsulConfig {
         config.kv = kvFromEnvironment()
         for repoNode in try keys.required("repos").list() {
             let repo = try parseRepo(repoNode, warnings: &config.warnings)
-            if config.repos.contains(where: { $0.name == repo.name }) {
-                throw repoNode.error("a second repo is named \(repo.name); names must be unique")
-            }
-            config.repos.append(repo)
+            try config.add(repo, declaredAt: repoNode)
         }
         try keys.finish()
         try config.checkPrefixesAreDisjoint()
