@@ -96,8 +96,10 @@ enum SyncBenchmark {
     static func prepared(_ config: DaemonConfig) async throws -> (MappingSync, ObjectID) {
         let runner = SyncRunner(config: config)
         let repo = config.repos[0]
-        let repository = try runner.mirror(of: repo)
-        try await repository.fetch()
+        let repository = try await runner.withMirror(of: repo) { repository throws(SyncError) in
+            try await runner.fetch(repo, into: repository)
+            return repository
+        }
         let head = try await repository.resolveBranch("main")
         let target = MappingTarget(repo: repo.name, reference: "main", mapping: repo.mappings[0])
         let kv = try KVConnection.open(config.kv, token: nil)

@@ -7,28 +7,17 @@ struct DaemonConfigOption: ParsableArguments {
     @Option(name: .long, help: "The git2kv YAML configuration, or a git2consul config.json.")
     var config: String
 
-    func load() throws -> DaemonConfig {
+    /// The configuration, with its warnings printed; a file that cannot be used ends the command
+    /// with `file:line: reason` and exit status 1.
+    func load() -> DaemonConfig {
         do {
             let loaded = try DaemonConfig.load(file: config)
             for warning in loaded.warnings { Output.error("warning: \(warning)") }
             return loaded
         } catch {
-            throw CommandFailure(error.description)
+            Output.exit(error.description)
         }
     }
-}
-
-/// A failure already explained on standard error: exit with `code`, no usage text.
-struct CommandFailure: Error, CustomStringConvertible {
-    let message: String
-    var code: Int32 = 1
-
-    init(_ message: String, code: Int32 = 1) {
-        self.message = message
-        self.code = code
-    }
-
-    var description: String { message }
 }
 
 enum Output {
@@ -40,9 +29,9 @@ enum Output {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
-    /// Prints the failure and exits with its code (ArgumentParser would add usage help).
-    static func exit(_ failure: CommandFailure) -> Never {
-        error(failure.message)
-        Foundation.exit(failure.code)
+    /// Prints why the command cannot go on and exits with status 1 (ArgumentParser would add usage help).
+    static func exit(_ message: String) -> Never {
+        error(message)
+        Foundation.exit(1)
     }
 }

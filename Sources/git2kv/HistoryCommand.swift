@@ -21,23 +21,24 @@ struct HistoryCommand: AsyncParsableCommand {
     var key: String
 
     func run() async throws {
-        let config: DaemonConfig
-        do { config = try options.load() } catch let failure as CommandFailure { Output.exit(failure) }
+        let config = options.load()
         guard let (target, bundle) = BundleHistory.locate(key, in: config),
             let repo = config.repos.first(where: { $0.name == target.repo })
         else {
-            Output.exit(CommandFailure("\(key) is not under any mapping's prefix in \(config.file)"))
+            Output.exit("\(key) is not under any mapping's prefix in \(config.file)")
         }
+        let runner = SyncRunner(config: config)
         do {
-            let repository = try SyncRunner(config: config).mirror(of: repo)
-            if !noFetch {
-                do { _ = try await repository.fetch(credentials: repo.credentials) } catch { Output.error("warning: fetch \(repo.name): \(error)") }
+            let history = try await runner.withMirror(of: repo) { repository throws(SyncError) in
+                if !noFetch {
+                    do { try await runner.fetch(repo, into: repository) } catch { Output.error("warning: fetch \(repo.name): \(error)") }
+                }
+                let kv = try KVConnection.open(config.kv, token: target.mapping.token)
+                return try await BundleHistory.read(key: key, target: target, bundle: bundle, kv: kv, repository: repository, limit: limit)
             }
-            let kv = try KVConnection.open(config.kv, token: target.mapping.token)
-            let history = try await BundleHistory.read(key: key, target: target, bundle: bundle, kv: kv, repository: repository, limit: limit)
             Output.line(history.text)
         } catch {
-            Output.exit(CommandFailure(error.description))
+            Output.exit(error.description)
         }
     }
 }

@@ -11,8 +11,7 @@ struct PolicyCommand: ParsableCommand {
     @OptionGroup var options: DaemonConfigOption
 
     func run() throws {
-        let config: DaemonConfig
-        do { config = try options.load() } catch let failure as CommandFailure { Output.exit(failure) }
+        let config = options.load()
         for policy in ACLPolicy.policies(for: config) {
             Output.line("# \(policy.name) (\(policy.access == .write ? "git2kv serve/sync for this mapping" : "git2kv render on nodes"))")
             Output.line("## HCL")

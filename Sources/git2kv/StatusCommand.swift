@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import KV
 import Pipeline
 
 /// `git2kv status`: per mapping, the live commit against the branch head.
@@ -20,29 +19,10 @@ struct StatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let config: DaemonConfig
-        do { config = try options.load() } catch let failure as CommandFailure { Output.exit(failure) }
-        let runner = SyncRunner(config: config)
-        var statuses: [MappingStatus] = []
-        for repo in config.repos {
-            let repository = try? runner.mirror(of: repo)
-            if let repository, !noFetch {
-                do { _ = try await repository.fetch(credentials: repo.credentials) } catch { Output.error("warning: fetch \(repo.name): \(error)") }
-            }
-            for (reference, isTag) in repo.branches.map({ ($0, false) }) {
-                for mapping in repo.mappings {
-                    let target = MappingTarget(repo: repo.name, reference: reference, isTag: isTag, mapping: mapping)
-                    do {
-                        let kv = try KVConnection.open(config.kv, token: mapping.token)
-                        statuses.append(await MappingStatus.read(target: target, kv: kv, repository: repository))
-                    } catch {
-                        var status = MappingStatus.unreadable(target)
-                        status.problem = error.description
-                        statuses.append(status)
-                    }
-                }
-            }
-        }
+        var runner = SyncRunner(config: options.load())
+        runner.fetch = !noFetch
+        let (statuses, warnings) = await runner.statuses()
+        for warning in warnings { Output.error("warning: \(warning)") }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

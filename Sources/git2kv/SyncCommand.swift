@@ -19,8 +19,7 @@ struct SyncCommand: AsyncParsableCommand {
     var noFetch = false
 
     func run() async throws {
-        let config: DaemonConfig
-        do { config = try options.load() } catch let failure as CommandFailure { Output.exit(failure) }
+        let config = options.load()
         var runner = SyncRunner(config: config)
         runner.fetch = !noFetch
         if isatty(STDERR_FILENO) == 1 { runner.progress = { Output.error($0) } }

@@ -19,11 +19,11 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         var loaded: DaemonConfig?
         if let config {
-            do { loaded = try DaemonConfig.load(file: config) } catch { Output.exit(CommandFailure(error.description)) }
+            do { loaded = try DaemonConfig.load(file: config) } catch { Output.exit(error.description) }
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            Output.exit(CommandFailure("\(path): not a directory"))
+            Output.exit("\(path): not a directory")
         }
         let problems = WorkingTreeValidator(root: path, config: loaded).problems()
         for problem in problems { Output.line(problem.description) }

@@ -23,70 +23,114 @@ public struct SyncRunner: Sendable {
     public var mirrorsDirectory: String { config.stateDirectory + "/mirrors" }
     public var records: SyncRecordStore { SyncRecordStore(directory: config.stateDirectory + "/records") }
 
-    public func mirror(of repo: RepoConfig) throws(SyncError) -> GitRepository {
-        try createMirrorsDirectory()
-        do {
-            return try GitRepository.openOrCreateMirror(at: "\(mirrorsDirectory)/\(repo.name).git", remoteURL: repo.url)
-        } catch {
-            throw SyncError(.git, error.description)
-        }
-    }
-
-    private func createMirrorsDirectory() throws(SyncError) {
+    /// Opens the repository's mirror (creating it when needed) and runs `body` on it while
+    /// holding the mirror's lock, so no other git2kv process on this machine fetches into it
+    /// meanwhile. Every command that touches a mirror goes through here.
+    public func withMirror<T>(
+        of repo: RepoConfig, _ body: (GitRepository) async throws(SyncError) -> T
+    ) async throws(SyncError) -> T {
         do {
             try FileManager.default.createDirectory(atPath: mirrorsDirectory, withIntermediateDirectories: true)
         } catch {
             throw SyncError(.git, "cannot create \(mirrorsDirectory): \(error.localizedDescription)")
         }
+        let lock = try await MirrorLock.acquire("\(mirrorsDirectory)/\(repo.name).lock")
+        defer { withExtendedLifetime(lock) {} }
+        let repository: GitRepository
+        do {
+            repository = try GitRepository.openOrCreateMirror(at: "\(mirrorsDirectory)/\(repo.name).git", remoteURL: repo.url)
+        } catch {
+            throw SyncError(.git, error.description)
+        }
+        return try await body(repository)
     }
 
-    /// Held while a repository's mirror is opened, fetched and synced from.
-    func lockMirror(of repo: RepoConfig) async throws(SyncError) -> MirrorLock {
-        try createMirrorsDirectory()
-        return try await MirrorLock.acquire("\(mirrorsDirectory)/\(repo.name).lock")
+    /// Fetches every branch and tag of `repo` into its mirror.
+    public func fetch(_ repo: RepoConfig, into repository: GitRepository) async throws(SyncError) {
+        progress?("fetching \(repo.name)")
+        _ = try await GitCall.run { () throws(GitError) in try await repository.fetch(credentials: repo.credentials) }
     }
 
     public func run(dryRun: Bool) async -> Report {
         var report = Report()
         for repo in config.repos {
-            let repository: GitRepository
-            let lock: MirrorLock
             do {
-                lock = try await lockMirror(of: repo)
-                repository = try mirror(of: repo)
-                if fetch {
-                    progress?("fetching \(repo.name)")
-                    _ = try await GitCall.run { () throws(GitError) in try await repository.fetch(credentials: repo.credentials) }
+                try await withMirror(of: repo) { repository throws(SyncError) in
+                    if fetch { try await fetch(repo, into: repository) }
+                    await sync(repo, in: repository, dryRun: dryRun, into: &report)
                 }
             } catch {
                 report.failures.append(("repo \(repo.name)", error))
-                continue
             }
-            for (reference, isTag) in await references(of: repo, in: repository) {
-                let head: ObjectID
-                do {
-                    head = try await GitCall.run { () throws(GitError) in
-                        try await isTag ? repository.resolveTag(reference) : repository.resolveBranch(reference)
-                    }
-                } catch {
-                    report.failures.append(("repo \(repo.name) \(isTag ? "tag" : "branch") \(reference)", error))
-                    continue
-                }
-                for mapping in repo.mappings {
-                    let target = MappingTarget(repo: repo.name, reference: reference, isTag: isTag, mapping: mapping)
-                    do {
-                        let kv = try KVConnection.open(config.kv, token: mapping.token)
-                        var sync = MappingSync(target: target, kv: kv, address: config.kv.address, repository: repository, records: records)
-                        sync.progress = progress
-                        report.results.append(try await sync.run(head: head, dryRun: dryRun))
-                    } catch {
-                        report.failures.append((target.description, error))
-                    }
-                }
-            }
-            withExtendedLifetime(lock) {}
         }
         return report
+    }
+
+    private func sync(_ repo: RepoConfig, in repository: GitRepository, dryRun: Bool, into report: inout Report) async {
+        for (reference, isTag) in await references(of: repo, in: repository) {
+            let head: ObjectID
+            do {
+                head = try await GitCall.run { () throws(GitError) in
+                    try await isTag ? repository.resolveTag(reference) : repository.resolveBranch(reference)
+                }
+            } catch {
+                report.failures.append(("repo \(repo.name) \(isTag ? "tag" : "branch") \(reference)", error))
+                continue
+            }
+            for target in targets(of: repo, reference: reference, isTag: isTag) {
+                do {
+                    let kv = try KVConnection.open(config.kv, token: target.mapping.token)
+                    var sync = MappingSync(target: target, kv: kv, address: config.kv.address, repository: repository, records: records)
+                    sync.progress = progress
+                    report.results.append(try await sync.run(head: head, dryRun: dryRun))
+                } catch {
+                    report.failures.append((target.description, error))
+                }
+            }
+        }
+    }
+
+    /// What `git2kv status` and the daemon's /status show: every mapping of every branch and
+    /// matching tag. A repository whose mirror cannot be fetched is shown from the mirror as it
+    /// is, with a warning; one that cannot be opened at all is shown without its heads.
+    public func statuses() async -> (statuses: [MappingStatus], warnings: [String]) {
+        var statuses: [MappingStatus] = []
+        var warnings: [String] = []
+        for repo in config.repos {
+            do {
+                try await withMirror(of: repo) { repository throws(SyncError) in
+                    if fetch {
+                        do { try await fetch(repo, into: repository) } catch { warnings.append("fetch \(repo.name): \(error)") }
+                    }
+                    for (reference, isTag) in await references(of: repo, in: repository) {
+                        for target in targets(of: repo, reference: reference, isTag: isTag) {
+                            statuses.append(await status(of: target, repository: repository))
+                        }
+                    }
+                }
+            } catch {
+                warnings.append("repo \(repo.name): \(error)")
+                for target in repo.branches.flatMap({ targets(of: repo, reference: $0, isTag: false) }) {
+                    statuses.append(await status(of: target, repository: nil))
+                }
+            }
+        }
+        return (statuses, warnings)
+    }
+
+    private func status(of target: MappingTarget, repository: GitRepository?) async -> MappingStatus {
+        do {
+            let kv = try KVConnection.open(config.kv, token: target.mapping.token)
+            return await MappingStatus.read(target: target, kv: kv, repository: repository)
+        } catch {
+            var status = MappingStatus.unreadable(target)
+            status.problem = error.description
+            return status
+        }
+    }
+
+    private func targets(of repo: RepoConfig, reference: String, isTag: Bool) -> [MappingTarget] {
+        repo.mappings.map { MappingTarget(repo: repo.name, reference: reference, isTag: isTag, mapping: $0) }
     }
 
     /// The configured branches, and the tags matching the configured tag patterns.
