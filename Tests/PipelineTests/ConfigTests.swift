@@ -131,3 +131,22 @@ struct ConfigTests {
         #expect(error?.message.contains("brnaches") == true)
     }
 }
+
+@Suite("ACL policies")
+struct ACLPolicyTests {
+    @Test("a policy covers each branch's prefix, and a tag pattern up to its first wildcard")
+    func tagPatterns() throws {
+        let text = """
+            repos:
+              - name: config
+                url: u
+                branches: [main]
+                tags: ["v*"]
+                mappings: [{source: apps, prefix: "release/{branch}"}]
+            """
+        let policies = ACLPolicy.policies(for: try DaemonConfig.parse(text, file: "c.yaml"))
+        #expect(policies.map(\.keyPrefixes) == [["release/main/", "release/v"], ["release/main/", "release/v"]])
+        #expect(policies[0].hcl.contains("key_prefix \"release/v\" {\n  policy = \"write\"\n}"))
+        #expect(!policies[0].hcl.contains("*"))
+    }
+}

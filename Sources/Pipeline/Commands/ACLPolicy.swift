@@ -6,18 +6,20 @@ public struct ACLPolicy: Sendable, Equatable {
     public enum Access: String, Sendable { case read, write }
 
     public let name: String
-    public let prefixes: [String]
+    /// Consul `key_prefix` rules: a mapping's prefix with its `/`, or for a tag pattern the part
+    /// of the prefix before its first wildcard (Consul rules have no globs).
+    public let keyPrefixes: [String]
     public let access: Access
 
     public static func policies(for config: DaemonConfig) -> [ACLPolicy] {
         config.repos.flatMap { repo in
             repo.mappings.flatMap { mapping in
-                let prefixes = (repo.branches + repo.tags).map { mapping.prefix(for: $0) }
-                let unique = prefixes.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+                let rules = (repo.branches + repo.tags).map { Self.keyPrefix(mapping.prefix(for: $0)) }
+                let unique = rules.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
                 let base = "git2kv-\(repo.name)-" + Self.slug(mapping.prefix)
                 return [
-                    ACLPolicy(name: base + "-writer", prefixes: unique, access: .write),
-                    ACLPolicy(name: base + "-reader", prefixes: unique, access: .read),
+                    ACLPolicy(name: base + "-writer", keyPrefixes: unique, access: .write),
+                    ACLPolicy(name: base + "-reader", keyPrefixes: unique, access: .read),
                 ]
             }
         }
@@ -25,18 +27,23 @@ public struct ACLPolicy: Sendable, Equatable {
 
     /// Consul's HCL rules.
     public var hcl: String {
-        prefixes.map { "key_prefix \"\($0)/\" {\n  policy = \"\(access.rawValue)\"\n}" }.joined(separator: "\n")
+        keyPrefixes.map { "key_prefix \"\($0)\" {\n  policy = \"\(access.rawValue)\"\n}" }.joined(separator: "\n")
     }
 
     /// The same rules in Consul's JSON form.
     public var json: String {
         var rules: [String: [String: String]] = [:]
-        for prefix in prefixes { rules[prefix + "/"] = ["policy": access.rawValue] }
+        for prefix in keyPrefixes { rules[prefix] = ["policy": access.rawValue] }
         let object = ["key_prefix": rules]
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]) else {
             return "{}"
         }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func keyPrefix(_ prefix: String) -> String {
+        guard let wildcard = prefix.firstIndex(where: { $0 == "*" || $0 == "?" }) else { return prefix + "/" }
+        return String(prefix[..<wildcard])
     }
 
     private static func slug(_ prefix: String) -> String {
