@@ -76,15 +76,10 @@ enum SyncBenchmark {
 
     static func configuration(directory: TemporaryDirectory, fixture: FixtureRepository, server: RunningKVServer, round: String, layout: String) throws -> DaemonConfig {
         try DaemonConfig.parse(
-            """
-            kv: { address: "\(server.address)" }
-            state_dir: \(directory.appending("state-\(round)"))
-            repos:
-              - name: bench
-                url: "\(fixture.url)"
-                branches: [main]
-                mappings: [{source: apps, prefix: bench/\(round), layout: \(layout)}]
-            """, file: "bench.yaml")
+            DaemonConfigText.yaml(
+                kvAddress: server.address, stateDirectory: directory.appending("state-\(round)"), repoName: "bench", repoURL: fixture.url,
+                mappings: "[{source: apps, prefix: bench/\(round), layout: \(layout)}]"),
+            file: "bench.yaml")
     }
 
     static func syncAll(_ config: DaemonConfig) async throws {
@@ -114,15 +109,10 @@ enum SyncBenchmark {
     /// Runs the `git2kv sync` binary for an initial sync of the fixture and reads its peak RSS (VmHWM).
     static func peakRSSOfSyncProcess(directory: TemporaryDirectory, fixture: FixtureRepository, server: RunningKVServer) throws -> Int {
         let file = directory.appending("rss.yaml")
-        try """
-            kv: { address: "\(server.address)" }
-            state_dir: \(directory.appending("state-rss"))
-            repos:
-              - name: bench
-                url: "\(fixture.url)"
-                branches: [main]
-                mappings: [{source: apps, prefix: bench/rss}]
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        try DaemonConfigText.yaml(
+            kvAddress: server.address, stateDirectory: directory.appending("state-rss"), repoName: "bench", repoURL: fixture.url,
+            mappings: "[{source: apps, prefix: bench/rss}]"
+        ).write(toFile: file, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Git2KVBinary.path)
         process.arguments = ["sync", "--config", file]

@@ -22,15 +22,8 @@ struct SyncHarness {
         let directory = try TemporaryDirectory(prefix: "git2kv-sync")
         let repository = try FixtureRepository(at: directory.appending("origin.git"))
         let running = try await RunningKVServer.start(server)
-        let text = """
-            kv: { address: "\(running.address)" }
-            state_dir: \(directory.appending("state"))
-            repos:
-              - name: config
-                url: "\(repository.url)"
-                branches: [main]
-                mappings: \(mappings)
-            """
+        let text = DaemonConfigText.yaml(
+            kvAddress: running.address, stateDirectory: directory.appending("state"), repoURL: repository.url, mappings: mappings)
         let config = try DaemonConfig.parse(text, file: "test.yaml")
         return SyncHarness(
             directory: directory, repository: repository, server: running,

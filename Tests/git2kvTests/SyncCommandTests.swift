@@ -23,15 +23,9 @@ struct SyncCommandTests {
             let (server, port) = try Git2KVBinary.startKVServer()
             let address = "http://127.0.0.1:\(port)"
             let configFile = directory.appending("git2kv.yaml")
-            try """
-                kv: { address: "\(address)" }
-                state_dir: \(directory.appending("state"))
-                repos:
-                  - name: config
-                    url: "\(repository.url)"
-                    branches: [main]
-                    mappings: \(mappings)
-                """.write(toFile: configFile, atomically: true, encoding: .utf8)
+            try DaemonConfigText.yaml(
+                kvAddress: address, stateDirectory: directory.appending("state"), repoURL: repository.url, mappings: mappings
+            ).write(toFile: configFile, atomically: true, encoding: .utf8)
             return Setup(
                 directory: directory, repository: repository, server: server, address: address, configFile: configFile,
                 kv: ConsulClient(.init(address: address)))
@@ -254,14 +248,10 @@ struct CommitStreamTests {
         let repository = try FixtureRepository(at: directory.appending("origin.git"))
         try repository.commit("initial", changes: [.text("apps/web/a.json", "{}\n"), .text("apps/api/b.json", "{}\n")])
         let configFile = directory.appending("git2kv.yaml")
-        try """
-            kv: { address: "\(address)" }
-            state_dir: \(directory.appending("state"))
-            repos:
-              - name: config
-                url: "\(repository.url)"
-                mappings: [{source: apps, prefix: config/apps, token_file: \(tokenFile)}]
-            """.write(toFile: configFile, atomically: true, encoding: .utf8)
+        try DaemonConfigText.yaml(
+            kvAddress: address, stateDirectory: directory.appending("state"), repoURL: repository.url,
+            mappings: "[{source: apps, prefix: config/apps, token_file: \(tokenFile)}]"
+        ).write(toFile: configFile, atomically: true, encoding: .utf8)
         let result = try Git2KVBinary.run(["sync", "--config", configFile])
         #expect(result.status == 1)
         #expect(result.errors.contains("ermission denied"), "\(result.errors)")
