@@ -21,9 +21,26 @@ extension GitRepository {
             defer { git_object_free(commit) }
             return ObjectID(git_object_id(commit))
         }
+        if let id = try revision(name, operation: operation) { return id }
         throw GitError(
             kind: .notFound, operation: operation,
-            message: "no branch, tag or reference named \(name) in \(path)")
+            message: "no commit, branch, tag or reference named \(name) in \(path)")
+    }
+
+    /// git's revision syntax: abbreviated ids and expressions like `main~2`.
+    private func revision(_ name: String, operation: String) throws(GitError) -> ObjectID? {
+        var object: OpaquePointer?
+        let code = git_revparse_single(&object, handle, name)
+        if code == GIT_ENOTFOUND.rawValue || code == GIT_EINVALIDSPEC.rawValue { return nil }
+        if code == GIT_EAMBIGUOUS.rawValue {
+            throw GitError(kind: .notFound, operation: operation, message: "\(name) is ambiguous in \(path); give more of the commit id")
+        }
+        try LibGit2.check(code, operation)
+        defer { git_object_free(object) }
+        var commit: OpaquePointer?
+        try LibGit2.check(git_object_peel(&commit, object, GIT_OBJECT_COMMIT), operation)
+        defer { git_object_free(commit) }
+        return ObjectID(git_object_id(commit))
     }
 
     /// Resolves a branch of the mirror (`refs/heads/<branch>`).

@@ -137,6 +137,7 @@ public enum ConsulWire {
         case .deleteTree(let prefix): kv = TxnKV(verb: "delete-tree", key: prefix)
         case .checkIndex(let key, let index): kv = TxnKV(verb: "check-index", key: key, index: index)
         case .checkNotExists(let key): kv = TxnKV(verb: "check-not-exists", key: key)
+        case .checkSession(let key, let session): kv = TxnKV(verb: "check-session", key: key, session: session)
         case .lock(let key, let value, let session): kv = TxnKV(verb: "lock", key: key, value: base64(value), session: session)
         case .unlock(let key, let value, let session): kv = TxnKV(verb: "unlock", key: key, value: base64(value), session: session)
         }

@@ -13,13 +13,15 @@ public enum KVOperation: Sendable, Hashable {
     case checkIndex(key: String, index: UInt64)
     /// Fail the transaction if the key exists.
     case checkNotExists(key: String)
+    /// Fail the transaction unless `session` holds the lock on the key.
+    case checkSession(key: String, session: String)
     case lock(key: String, value: [UInt8], session: String)
     case unlock(key: String, value: [UInt8], session: String)
 
     public var key: String {
         switch self {
         case .set(let key, _, _), .cas(let key, _, _, _), .get(let key), .delete(let key), .deleteCAS(let key, _),
-            .checkIndex(let key, _), .checkNotExists(let key), .lock(let key, _, _), .unlock(let key, _, _):
+            .checkIndex(let key, _), .checkNotExists(let key), .checkSession(let key, _), .lock(let key, _, _), .unlock(let key, _, _):
             key
         case .deleteTree(let prefix): prefix
         }
@@ -28,7 +30,7 @@ public enum KVOperation: Sendable, Hashable {
     /// True for operations that change the store.
     public var isWrite: Bool {
         switch self {
-        case .get, .checkIndex, .checkNotExists: false
+        case .get, .checkIndex, .checkNotExists, .checkSession: false
         default: true
         }
     }

@@ -125,6 +125,12 @@ struct KVTransactionState {
         case .checkNotExists(let key):
             guard self[key] == nil else { return .failure(.init("key \"\(key)\" exists")) }
             return .success(nil)
+        case .checkSession(let key, let session):
+            guard let entry = self[key] else { return .failure(.init("key \"\(key)\" doesn't exist")) }
+            guard entry.session == session, !session.isEmpty else {
+                return .failure(.init("key \"\(key)\" is not locked by session \"\(session)\""))
+            }
+            return .success(withoutValue(entry))
         case .lock(let key, let value, let session):
             switch acquire(key, value: value, flags: self[key]?.flags ?? 0, session: session) {
             case .acquired: return .success(withoutValue(self[key]))

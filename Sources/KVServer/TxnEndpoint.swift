@@ -76,6 +76,7 @@ struct TxnEndpoint {
         case "delete-tree": return .success(.deleteTree(prefix: kv.key))
         case "check-index": return .success(.checkIndex(key: kv.key, index: index))
         case "check-not-exists": return .success(.checkNotExists(key: kv.key))
+        case "check-session": return .success(.checkSession(key: kv.key, session: kv.session ?? ""))
         case "lock": return .success(.lock(key: kv.key, value: value, session: kv.session ?? ""))
         case "unlock": return .success(.unlock(key: kv.key, value: value, session: kv.session ?? ""))
         default: return .failure(.init("unknown KV verb \(kv.verb.debugDescription)"))

@@ -8,7 +8,7 @@ struct Git2KV: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             SyncCommand.self, ValidateCommand.self, StatusCommand.self, HistoryCommand.self, PolicyCommand.self, KVServerCommand.self,
-            InspectCommand.self,
+            InspectCommand.self, FreezeCommand.self, UnfreezeCommand.self, RollbackCommand.self, ServeCommand.self,
         ]
     )
 }

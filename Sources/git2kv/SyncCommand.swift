@@ -33,7 +33,9 @@ struct SyncCommand: AsyncParsableCommand {
                 for drift in result.plan.drift { Output.line("  drift repaired: \(drift)") }
             }
         }
-        for (what, error) in report.failures { Output.error("error: \(what): \(error)") }
+        for (what, error) in report.failures {
+            Output.error(error.kind == .frozen ? "skipped: \(what): \(error)" : "error: \(what): \(error)")
+        }
         if !report.succeeded { Foundation.exit(1) }
     }
 }

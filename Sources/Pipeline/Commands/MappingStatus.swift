@@ -19,9 +19,13 @@ public struct MappingStatus: Sendable, Codable {
     /// Why the status could not be read completely (KV or git unreachable, unreadable state).
     public var problem: String?
     public var neverSynced = false
+    /// What wrote the live state: `sync`, `full-compare` or `rollback`.
+    public var kind: String?
+    /// Set while the prefix is frozen.
+    public var frozen: FreezeRecord?
 
     enum CodingKeys: String, CodingKey {
-        case repo, reference, source, prefix, head, bundles, errors, problem
+        case repo, reference, source, prefix, head, bundles, errors, problem, kind, frozen
         case neverSynced = "never_synced"
         case liveCommit = "live_commit"
         case liveSummary = "live_summary"
@@ -43,6 +47,7 @@ public struct MappingStatus: Sendable, Codable {
             status.head = head?.hex
         }
         do {
+            if let entry = try await kv.get(target.freezeKey).value { status.frozen = FreezeRecord.decode(entry.value) }
             guard let entry = try await kv.get(target.stateKey).value else {
                 status.neverSynced = true
                 return status
@@ -51,6 +56,7 @@ public struct MappingStatus: Sendable, Codable {
             status.liveCommit = state.commit.id
             status.liveSummary = state.commit.summary
             status.syncedAt = state.syncedAt
+            status.kind = state.kind
             status.bundles = state.bundles.count
             status.errors = state.errors
             if let repository, let head, let live = ObjectID(hex: state.commit.id) {
@@ -74,8 +80,9 @@ public struct MappingStatus: Sendable, Codable {
             lines.append("  head:   \(head.prefix(12)) (\(liveCommit == nil ? "not synced" : behind))")
         }
         if let syncedAt {
-            lines.append("  synced: \(Self.format(syncedAt))")
+            lines.append("  synced: \(Self.format(syncedAt))" + (kind == "rollback" ? " (rollback)" : ""))
         }
+        if let frozen { lines.append("  \(frozen.summary)") }
         for error in errors { lines.append("  error:  \(error)") }
         if neverSynced { lines.append("  never synced (no \(prefix)/.git2kv/state)") }
         if let problem { lines.append("  problem: \(problem)") }

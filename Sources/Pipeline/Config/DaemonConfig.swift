@@ -5,8 +5,8 @@ public struct DaemonConfig: Sendable, Equatable {
     /// The file it was read from, for messages.
     public var file: String
     public var kv = KVConfig()
-    /// `http.listen`: the daemon's port for webhooks, /health, /metrics and /status.
-    public var httpListen = "127.0.0.1:9420"
+    /// `http`, `limits` and `ha`: how `serve` listens, paces its writes and elects leaders.
+    public var serve = ServeSettings()
     /// Where git mirrors and local sync records live.
     public var stateDirectory: String
     public var repos: [RepoConfig]
@@ -36,11 +36,9 @@ public struct DaemonConfig: Sendable, Equatable {
         let keys = try root.mapping()
         var config = DaemonConfig(file: file, stateDirectory: defaultStateDirectory, repos: [])
         if let value = keys.optional("kv") { config.kv = try KVConfig(value) }
-        if let value = keys.optional("http") {
-            let http = try value.mapping()
-            if let listen = http.optional("listen") { config.httpListen = try listen.nonEmptyString() }
-            try http.finish()
-        }
+        if let value = keys.optional("http") { try config.serve.readHTTP(value) }
+        if let value = keys.optional("limits") { try config.serve.readLimits(value) }
+        if let value = keys.optional("ha") { try config.serve.readHA(value) }
         if let value = keys.optional("state_dir") { config.stateDirectory = try value.nonEmptyString() }
         for repoNode in try keys.required("repos").list() {
             try config.add(RepoConfig(repoNode), declaredAt: repoNode)

@@ -33,9 +33,15 @@ public struct MappingSync: Sendable {
     }
 
     public func run(head: ObjectID, dryRun: Bool) async throws(SyncError) -> MappingResult {
+        try await run(head: head, options: SyncOptions(dryRun: dryRun))
+    }
+
+    public func run(head: ObjectID, options: SyncOptions) async throws(SyncError) -> MappingResult {
+        let dryRun = options.dryRun
         var planner = SyncPlanner(target: target, kv: kv, repository: repository)
         planner.progress = progress
-        var writer = PlanWriter(kv: kv)
+        planner.purpose = options.purpose
+        var writer = PlanWriter(kv: kv, options: options)
         writer.progress = progress
         for attempt in 0..<Self.maximumAttempts {
             let baseline = records.load(target, address: address)

@@ -20,6 +20,12 @@ public struct MappingTarget: Sendable {
     public var stateKey: String { prefix + "/.git2kv/state" }
     public var chunkPrefix: String { prefix + "/.git2kv/chunks/" }
     public var internalPrefix: String { prefix + "/.git2kv/" }
+    /// Present while the prefix is frozen (see FreezeRecord).
+    public var freezeKey: String { prefix + "/.git2kv/freeze" }
+    /// Locked by the replica that leads this mapping's repository, when it is the repo's first.
+    public var leaderKey: String { prefix + "/.git2kv/leader" }
+    /// Keys under the prefix that operators and replicas control, which a sync never writes or removes.
+    var controlKeys: Set<String> { [freezeKey, leaderKey] }
 
     public func bundleKey(_ bundle: String) -> String { prefix + "/" + bundle }
 

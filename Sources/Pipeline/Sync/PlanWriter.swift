@@ -4,6 +4,8 @@ import KV
 /// Carries out a plan: chunks first, then the bundles, deletions and state, guarded by CAS on
 /// the state key (one transaction when the limits allow, otherwise several, each re-checking
 /// the state and the state written last), then removes chunks nothing references any more.
+/// Every transaction also checks that the prefix is not frozen (unless this is a rollback) and,
+/// under a leader, that the leader lock is still held.
 struct PlanWriter: Sendable {
     struct Outcome: Sendable {
         var transactions = 0
@@ -14,6 +16,7 @@ struct PlanWriter: Sendable {
     }
 
     let kv: any KVStore
+    var options = SyncOptions()
     var progress: (@Sendable (String) -> Void)?
 
     func write(_ plan: SyncPlan) async throws(SyncError) -> Outcome {
@@ -21,17 +24,20 @@ struct PlanWriter: Sendable {
         let packer = TransactionPacker(limits: kv.limits)
         let stateGuard: KVOperation =
             plan.stateIndex == 0 ? .checkNotExists(key: target.stateKey) : .checkIndex(key: target.stateKey, index: plan.stateIndex)
+        var standingGuards: [KVOperation] = []
+        if options.purpose == .sync { standingGuards.append(.checkNotExists(key: target.freezeKey)) }
+        if let lock = options.leaderLock { standingGuards.append(.checkSession(key: lock.key, session: lock.session)) }
         var outcome = Outcome()
 
         let uploads = plan.chunkUploads.map { KVOperation.set(key: target.chunkKey($0.sha256), value: $0.bytes) }
-        for operations in packer.pack(uploads, guard: stateGuard, last: nil) {
+        for operations in packer.pack(uploads, guards: standingGuards + [stateGuard], last: nil) {
             try await run(operations, plan: plan, into: &outcome)
         }
 
         let changes = plan.writes.map { KVOperation.set(key: $0.key, value: $0.value) } + plan.deletes.map { KVOperation.delete(key: $0) }
         let stateWrite = plan.newState.map { KVOperation.cas(key: target.stateKey, value: $0.encoded(), index: plan.stateIndex) }
-        let single = packer.pack(changes, guard: nil, last: stateWrite)
-        let batches = single.count <= 1 ? single : packer.pack(changes, guard: stateGuard, last: stateWrite)
+        let single = packer.pack(changes, guards: standingGuards, last: stateWrite)
+        let batches = single.count <= 1 ? single : packer.pack(changes, guards: standingGuards + [stateGuard], last: stateWrite)
         for (position, operations) in batches.enumerated() {
             if batches.count > 1 { progress?("\(target.description): transaction \(position + 1)/\(batches.count)") }
             let index = try await run(operations, plan: plan, into: &outcome)
@@ -39,7 +45,7 @@ struct PlanWriter: Sendable {
         }
 
         let removals = plan.unreferencedChunks.map { KVOperation.delete(key: $0) }
-        for operations in packer.pack(removals, guard: nil, last: nil) {
+        for operations in packer.pack(removals, guards: standingGuards, last: nil) {
             try await run(operations, plan: plan, into: &outcome)
         }
         return outcome
@@ -47,7 +53,14 @@ struct PlanWriter: Sendable {
 
     @discardableResult
     private func run(_ operations: [KVOperation], plan: SyncPlan, into outcome: inout Outcome) async throws(SyncError) -> UInt64 {
-        let stateKey = plan.target.stateKey
+        let target = plan.target
+        if let throttle = options.throttle {
+            do {
+                try await throttle.admit(operations: operations.count)
+            } catch {
+                throw SyncError(.kv, "writing \(target.prefix): stopped while waiting for the write rate limit")
+            }
+        }
         do {
             let result = try await kv.transaction(operations)
             outcome.transactions += 1
@@ -55,12 +68,18 @@ struct PlanWriter: Sendable {
             outcome.lastWriteIndex = max(outcome.lastWriteIndex, result.index)
             return result.index
         } catch {
-            let lostRace = error.kind == .transactionFailed
-                && error.failures.contains { operations.indices.contains($0.operationIndex) && operations[$0.operationIndex].key == stateKey }
-            if lostRace {
-                throw SyncError(.conflict, "\(stateKey) changed since it was read (another sync wrote it)")
+            let failed = error.kind == .transactionFailed
+                ? error.failures.compactMap { operations.indices.contains($0.operationIndex) ? operations[$0.operationIndex] : nil } : []
+            if failed.contains(where: { $0.isFreezeGuard(of: target) }) {
+                throw SyncError(.frozen, "\(target.prefix) was frozen while this sync ran; nothing more was written")
             }
-            throw SyncError(.kv, "writing \(plan.target.prefix): \(error)")
+            if failed.contains(where: { if case .checkSession = $0 { true } else { false } }) {
+                throw SyncError(.notLeader, "this replica lost the leader lock \(options.leaderLock?.key ?? ""); it stopped writing \(target.prefix)")
+            }
+            if failed.contains(where: { $0.key == target.stateKey }) {
+                throw SyncError(.conflict, "\(target.stateKey) changed since it was read (another sync wrote it)")
+            }
+            throw SyncError(.kv, "writing \(target.prefix): \(error)")
         }
     }
 

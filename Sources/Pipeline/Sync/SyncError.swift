@@ -12,6 +12,10 @@ public struct SyncError: Error, Sendable, Equatable, CustomStringConvertible {
         case git
         case kv
         case bundle
+        /// The prefix is frozen; nothing was written.
+        case frozen
+        /// This replica no longer holds the leader lock; nothing more was written.
+        case notLeader
     }
 
     public let kind: Kind

@@ -125,8 +125,8 @@ extension SyncPlanner {
         let unchangedState = context.previous.map {
             $0.commit.id == context.head.hex && Set($0.errors) == Set(errors) && $0.keys == KeySummary(live)
         } ?? false
-        if !plan.writes.isEmpty || !plan.deletes.isEmpty || !unchangedState {
-            var state = newState(context, records: [:], errors: errors, kind: "full-compare", drift: plan.drift, commit: snapshot.commit)
+        if !plan.writes.isEmpty || !plan.deletes.isEmpty || !unchangedState || purpose == .rollback {
+            var state = newState(context, records: [:], errors: errors, kind: fullCompareKind, drift: plan.drift, commit: snapshot.commit)
             state.keys = KeySummary(live)
             plan.newState = state
         }

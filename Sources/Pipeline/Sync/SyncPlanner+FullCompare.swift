@@ -53,8 +53,8 @@ extension SyncPlanner {
         let stateMatches = previous.map {
             $0.commit.id == context.head.hex && $0.bundles == records && Set($0.errors) == Set(errors)
         } ?? false
-        if !plan.writes.isEmpty || !plan.deletes.isEmpty || !stateMatches {
-            plan.newState = newState(context, records: records, errors: errors, kind: "full-compare", drift: drift, snapshot: snapshot)
+        if !plan.writes.isEmpty || !plan.deletes.isEmpty || !stateMatches || purpose == .rollback {
+            plan.newState = newState(context, records: records, errors: errors, kind: fullCompareKind, drift: drift, snapshot: snapshot)
         }
         return plan
     }

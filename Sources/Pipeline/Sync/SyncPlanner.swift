@@ -12,6 +12,10 @@ struct SyncPlanner: Sendable {
     let builder: BundleBuilder
     /// Told how a long full compare advances (only on a terminal).
     var progress: (@Sendable (String) -> Void)?
+    /// A rollback writes the given commit into a frozen prefix and records itself as such.
+    var purpose = SyncOptions.Purpose.sync
+
+    var fullCompareKind: String { purpose == .rollback ? "rollback" : "full-compare" }
 
     init(target: MappingTarget, kv: any KVStore, repository: GitRepository) {
         self.target = target
@@ -46,6 +50,9 @@ struct SyncPlanner: Sendable {
         let keysRead = try await KVCall.run("list keys under \(target.prefix)/") { () throws(KVError) in
             try await kv.keys(prefix: target.prefix + "/", separator: nil, options: .default)
         }
+        var keys = Set(keysRead.value)
+        if keys.contains(target.freezeKey), purpose == .sync { try await refuseFrozen() }
+        keys.subtract(target.controlKeys)
         let stateIndex = stateRead.value?.modifyIndex ?? 0
         var previous: SyncState?
         var unreadable: String?
@@ -57,11 +64,13 @@ struct SyncPlanner: Sendable {
             }
         }
         let context = PlanContext(
-            head: head, stateIndex: stateIndex, previous: previous, keys: Set(keysRead.value),
+            head: head, stateIndex: stateIndex, previous: previous, keys: keys,
             prefixIndex: keysRead.index, now: now)
 
         let decision: Decision
-        if let previous {
+        if purpose == .rollback {
+            decision = .fullCompare(reason: "rollback to \(head.short)")
+        } else if let previous {
             decision = try await decide(previous, context: context, baseline: baseline)
         } else {
             decision = .fullCompare(reason: unreadable ?? "no state yet: comparing the whole tree")
@@ -72,6 +81,12 @@ struct SyncPlanner: Sendable {
         case (.bundle, .fullCompare(let reason)): return try await fullCompare(context, reason: reason)
         case (.bundle, .incremental(let previous, let synced)): return try await incremental(context, previous: previous, synced: synced)
         }
+    }
+
+    private func refuseFrozen() async throws(SyncError) {
+        let read = try await KVCall.run("read \(target.freezeKey)") { () throws(KVError) in try await kv.get(target.freezeKey) }
+        guard let entry = read.value else { return }
+        throw SyncError(.frozen, "\(target.prefix) is \(FreezeRecord.decode(entry.value).summary); `git2kv unfreeze \(target.prefix)` resumes syncing")
     }
 
     /// Whether a diff from the synced commit can be trusted, and why not when it cannot.

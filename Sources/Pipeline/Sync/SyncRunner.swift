@@ -9,7 +9,14 @@ public struct SyncRunner: Sendable {
         public var results: [MappingResult] = []
         /// What failed, named by repo, reference and mapping.
         public var failures: [(what: String, error: SyncError)] = []
-        public var succeeded: Bool { failures.isEmpty && results.allSatisfy { $0.plan.outstandingErrors.isEmpty } }
+        /// The mappings among the failures (a failure to resolve a reference names none).
+        public var failedTargets: [(target: MappingTarget, error: SyncError)] = []
+
+        public init() {}
+        /// True when nothing failed; a frozen prefix being skipped is not a failure.
+        public var succeeded: Bool {
+            failures.allSatisfy { $0.error.kind == .frozen } && results.allSatisfy { $0.plan.outstandingErrors.isEmpty }
+        }
     }
 
     public let config: DaemonConfig
@@ -67,7 +74,19 @@ public struct SyncRunner: Sendable {
     }
 
     private func sync(_ repo: RepoConfig, in repository: GitRepository, dryRun: Bool, into report: inout Report) async {
-        for (reference, isTag) in await references(of: repo, in: repository) {
+        let pass = await sync(repo, in: repository) { _ in SyncOptions(dryRun: dryRun) }
+        report.results += pass.results
+        report.failures += pass.failures
+    }
+
+    /// Syncs the mappings of `repo` for the references `only` admits (every configured branch and
+    /// matching tag when nil), from the mirror as it is, each with the options `options` gives it.
+    public func sync(
+        _ repo: RepoConfig, in repository: GitRepository, only: ((_ reference: String, _ isTag: Bool) -> Bool)? = nil,
+        options: (MappingTarget) -> SyncOptions
+    ) async -> Report {
+        var report = Report()
+        for (reference, isTag) in await references(of: repo, in: repository) where only?(reference, isTag) ?? true {
             let head: ObjectID
             do {
                 head = try await GitCall.run { () throws(GitError) in
@@ -78,16 +97,19 @@ public struct SyncRunner: Sendable {
                 continue
             }
             for target in targets(of: repo, reference: reference, isTag: isTag) {
-                do {
+                do throws(SyncError) {
+                    if Task.isCancelled { throw SyncError(.notLeader, "stopped before syncing: the sync was cancelled") }
                     let kv = try KVConnection.open(config.kv, token: target.mapping.token)
                     var sync = MappingSync(target: target, kv: kv, address: config.kv.address, repository: repository, records: records)
                     sync.progress = progress
-                    report.results.append(try await sync.run(head: head, dryRun: dryRun))
+                    report.results.append(try await sync.run(head: head, options: options(target)))
                 } catch {
                     report.failures.append((target.description, error))
+                    report.failedTargets.append((target, error))
                 }
             }
         }
+        return report
     }
 
     /// What `git2kv status` and the daemon's /status show: every mapping of every branch and
@@ -129,12 +151,12 @@ public struct SyncRunner: Sendable {
         }
     }
 
-    private func targets(of repo: RepoConfig, reference: String, isTag: Bool) -> [MappingTarget] {
+    public func targets(of repo: RepoConfig, reference: String, isTag: Bool) -> [MappingTarget] {
         repo.mappings.map { MappingTarget(repo: repo.name, reference: reference, isTag: isTag, mapping: $0) }
     }
 
     /// The configured branches, and the tags matching the configured tag patterns.
-    private func references(of repo: RepoConfig, in repository: GitRepository) async -> [(String, Bool)] {
+    public func references(of repo: RepoConfig, in repository: GitRepository) async -> [(String, Bool)] {
         var references = repo.branches.map { ($0, false) }
         guard !repo.tags.isEmpty else { return references }
         let tags = (try? await repository.referenceNames(under: "refs/tags/")) ?? []

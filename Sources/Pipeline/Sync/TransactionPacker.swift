@@ -3,7 +3,7 @@ import KV
 
 /// Packs operations into as few transactions as the store's limits allow (operations per
 /// transaction and bytes per request, values counted as base64), never splitting silently:
-/// every transaction after the first repeats the guard, and `last` goes in the last one.
+/// every transaction after the first repeats the guards, and `last` goes in the last one.
 struct TransactionPacker: Sendable {
     /// JSON framing of a request and margin for the guard.
     static let requestOverhead = 4096
@@ -24,22 +24,22 @@ struct TransactionPacker: Sendable {
     }
 
     /// Groups `operations` (plus `last` at the very end) into transactions, each starting with
-    /// `guardOperation` when one is given.
-    func pack(_ operations: [KVOperation], guard guardOperation: KVOperation?, last: KVOperation?) -> [[KVOperation]] {
+    /// the `guards`.
+    func pack(_ operations: [KVOperation], guards: [KVOperation], last: KVOperation?) -> [[KVOperation]] {
         let byteBudget = limits.maxTransactionBytes - Self.requestOverhead
-        let guardCost = guardOperation.map(Self.estimatedSize) ?? 0
+        let guardCost = guards.reduce(0) { $0 + Self.estimatedSize($1) }
         var transactions: [[KVOperation]] = []
         var current: [KVOperation] = []
         var currentBytes = 0
         func startTransaction() {
-            current = guardOperation.map { [$0] } ?? []
+            current = guards
             currentBytes = guardCost
         }
         startTransaction()
         let all = operations + (last.map { [$0] } ?? [])
         for operation in all {
             let size = Self.estimatedSize(operation)
-            let holdsWork = current.count > (guardOperation == nil ? 0 : 1)
+            let holdsWork = current.count > guards.count
             if holdsWork, current.count + 1 > limits.maxTransactionOperations || currentBytes + size > byteBudget {
                 transactions.append(current)
                 startTransaction()
@@ -47,7 +47,7 @@ struct TransactionPacker: Sendable {
             current.append(operation)
             currentBytes += size
         }
-        if current.count > (guardOperation == nil ? 0 : 1) { transactions.append(current) }
+        if current.count > guards.count { transactions.append(current) }
         return transactions
     }
 }

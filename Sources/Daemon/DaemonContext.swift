@@ -1,0 +1,13 @@
+import Logging
+import Pipeline
+
+/// What every repo worker of one daemon shares: limits, metrics, logs.
+struct DaemonContext: Sendable {
+    let config: DaemonConfig
+    let metrics: DaemonMetrics
+    let throttle: TokenBucket
+    let concurrency: ConcurrencyLimit
+    let logger: Logger
+
+    var runner: SyncRunner { SyncRunner(config: config) }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+public import Logging
+public import Pipeline
+import ServiceLifecycle
+import UnixSignals
+
+/// `git2kv serve`: the daemon and its HTTP port, with SIGHUP reloading the configuration file
+/// and SIGTERM/SIGINT stopping after the running transactions.
+public struct DaemonServer: Sendable {
+    public let config: DaemonConfig
+    public let logger: Logger
+    public let daemon: SyncDaemon
+
+    public init(config: DaemonConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+        self.daemon = SyncDaemon(config: config, logger: logger)
+    }
+
+    /// Starts the daemon and serves until stopped: by a signal with `handleSignals`, otherwise
+    /// by cancelling the task. `onListening` receives the bound port.
+    public func run(handleSignals: Bool, port overridePort: Int? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let (host, configuredPort) = try Self.hostAndPort(config.serve.listen)
+        try await daemon.start()
+        let lifecycle = DaemonLifecycle(daemon: daemon, configFile: config.file, reloadOnHangup: handleSignals, logger: logger)
+        let application = Application(
+            router: DaemonRouter.make(daemon, maxWebhookBytes: config.serve.maxWebhookBytes),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: overridePort ?? configuredPort), serverName: "git2kv"),
+            services: [lifecycle],
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        if handleSignals {
+            try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } else {
+            try await application.runService(gracefulShutdownSignals: [])
+        }
+    }
+
+    static func hostAndPort(_ listen: String) throws(DaemonError) -> (String, Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+            throw DaemonError("http.listen must be HOST:PORT, got \(listen)")
+        }
+        let host = String(listen[..<colon])
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+}
+
+/// Runs beside the HTTP server: reloads on SIGHUP, and on shutdown lets the daemon finish.
+struct DaemonLifecycle: Service {
+    let daemon: SyncDaemon
+    let configFile: String
+    let reloadOnHangup: Bool
+    let logger: Logger
+
+    func run() async throws {
+        if reloadOnHangup {
+            let hangups = await UnixSignalsSequence(trapping: .sighup)
+            await cancelWhenGracefulShutdown {
+                for await _ in hangups { await reload() }
+            }
+        } else {
+            try? await gracefulShutdown()
+        }
+        await daemon.shutdown()
+    }
+
+    private func reload() async {
+        logger.info("SIGHUP: reloading the configuration", metadata: ["config": "\(configFile)"])
+        do {
+            let config = try DaemonConfig.load(file: configFile)
+            try await daemon.reload(config)
+        } catch let error as ConfigError {
+            logger.error("configuration refused; the running one stays", metadata: ["error": "\(error)"])
+        } catch {
+            logger.error("configuration refused; the running one stays", metadata: ["error": "\(error)"])
+        }
+    }
+}

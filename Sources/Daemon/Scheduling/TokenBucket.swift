@@ -1,0 +1,47 @@
+public import Pipeline
+
+/// The daemon-wide limit on KV write operations: `rate` per second, up to `burst` at once.
+/// A transaction larger than what is left waits until the bucket refills; one larger than the
+/// whole bucket waits for a full bucket and then takes it all (limits never split transactions).
+public actor TokenBucket: KVWriteThrottle {
+    private let rate: Double
+    private let burst: Double
+    private var tokens: Double
+    private var updated: ContinuousClock.Instant
+    private let clock = ContinuousClock()
+    /// Operations admitted so far (for metrics and tests).
+    public private(set) var admitted = 0
+
+    public init(operationsPerSecond: Int, burst: Int) {
+        rate = Double(operationsPerSecond)
+        self.burst = Double(burst)
+        tokens = Double(burst)
+        updated = clock.now
+    }
+
+    public func admit(operations: Int) async throws(CancellationError) {
+        let wanted = min(Double(operations), burst)
+        while true {
+            refill()
+            if tokens >= wanted {
+                tokens -= wanted
+                admitted += operations
+                return
+            }
+            let wait = (wanted - tokens) / rate
+            do {
+                try await Task.sleep(for: .milliseconds(max(1, Int((wait * 1000).rounded(.up)))))
+            } catch {
+                throw CancellationError()
+            }
+        }
+    }
+
+    private func refill() {
+        let now = clock.now
+        let elapsed = updated.duration(to: now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        tokens = min(burst, tokens + seconds * rate)
+        updated = now
+    }
+}

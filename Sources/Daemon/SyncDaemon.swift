@@ -1,0 +1,210 @@
+import Foundation
+import KV
+public import Logging
+public import Pipeline
+
+/// `git2kv serve` without its HTTP port: one worker per repo, the shared write limits, the
+/// webhook verifiers, health and status. Reloading swaps the configuration only when the new
+/// one is whole.
+public actor SyncDaemon {
+    public let metrics: DaemonMetrics
+    let logger: Logger
+    public private(set) var config: DaemonConfig
+    private var workers: [String: RepoWorker] = [:]
+    private var verifiers: [String: WebhookVerifier] = [:]
+    private var throttle: TokenBucket
+    private var concurrency: ConcurrencyLimit
+
+    public init(config: DaemonConfig, logger: Logger, metrics: DaemonMetrics = DaemonMetrics()) {
+        self.config = config
+        self.logger = logger
+        self.metrics = metrics
+        throttle = TokenBucket(operationsPerSecond: config.serve.kvOperationsPerSecond, burst: config.serve.kvOperationsBurst)
+        concurrency = ConcurrencyLimit(config.serve.concurrentSyncs)
+    }
+
+    /// Reads webhook secrets and opens every repo's worker; fails, starting nothing, when the
+    /// configuration cannot run (an unreadable secret or token).
+    public func start() async throws(DaemonError) {
+        let verifiers = try Self.verifiers(for: config)
+        let workers = try makeWorkers(config)
+        self.verifiers = verifiers
+        self.workers = workers
+        for worker in workers.values {
+            do { try await worker.start() } catch { throw DaemonError("repo \(worker.repo.name): \(error)") }
+        }
+        logger.info("serving", metadata: ["repos": "\(config.repos.map(\.name).joined(separator: ","))", "config": "\(config.file)"])
+    }
+
+    /// Applies a new configuration: repos that changed are stopped (finishing their running
+    /// syncs) and started anew; unchanged ones keep running. A configuration whose secrets or
+    /// tokens cannot be read is refused and the running one stays.
+    public func reload(_ new: DaemonConfig) async throws(DaemonError) {
+        let newVerifiers = try Self.verifiers(for: new)
+        for repo in new.repos { _ = try Self.checkedTokens(repo, config: new) }
+        if new.serve.listen != config.serve.listen {
+            logger.warning("http.listen changed; the new address takes effect after a restart", metadata: ["listen": "\(new.serve.listen)"])
+        }
+        let globalChange = new.kv != config.kv || new.stateDirectory != config.stateDirectory || new.serve != config.serve
+        if new.serve.kvOperationsPerSecond != config.serve.kvOperationsPerSecond || new.serve.kvOperationsBurst != config.serve.kvOperationsBurst {
+            throttle = TokenBucket(operationsPerSecond: new.serve.kvOperationsPerSecond, burst: new.serve.kvOperationsBurst)
+        }
+        if new.serve.concurrentSyncs != config.serve.concurrentSyncs { concurrency = ConcurrencyLimit(new.serve.concurrentSyncs) }
+        var kept: [String: RepoWorker] = [:]
+        for (name, worker) in workers {
+            if !globalChange, let repo = new.repos.first(where: { $0.name == name }), repo == worker.repo {
+                kept[name] = worker
+            } else {
+                await worker.stop()
+            }
+        }
+        config = new
+        verifiers = newVerifiers
+        for repo in new.repos where kept[repo.name] == nil {
+            let worker = RepoWorker(repo: repo, context: context)
+            do { try await worker.start() } catch { logger.error("repo did not start", metadata: ["repo": "\(repo.name)", "error": "\(error)"]) }
+            kept[repo.name] = worker
+        }
+        workers = kept
+        logger.info("configuration reloaded", metadata: ["config": "\(new.file)", "repos": "\(new.repos.count)"])
+    }
+
+    /// Stops every worker: no new syncs, running ones finish their transactions, locks released.
+    public func shutdown() async {
+        for worker in workers.values { await worker.stop() }
+        workers = [:]
+        logger.info("stopped")
+    }
+
+    private var context: DaemonContext {
+        DaemonContext(config: config, metrics: metrics, throttle: throttle, concurrency: concurrency, logger: logger)
+    }
+
+    private func makeWorkers(_ config: DaemonConfig) throws(DaemonError) -> [String: RepoWorker] {
+        var workers: [String: RepoWorker] = [:]
+        for repo in config.repos {
+            _ = try Self.checkedTokens(repo, config: config)
+            workers[repo.name] = RepoWorker(repo: repo, context: context)
+        }
+        return workers
+    }
+
+    private static func checkedTokens(_ repo: RepoConfig, config: DaemonConfig) throws(DaemonError) -> Bool {
+        for mapping in repo.mappings {
+            guard let source = mapping.token ?? config.kv.token else { continue }
+            do { _ = try source.read() } catch { throw DaemonError("repo \(repo.name), \(mapping.origin): KV token: \(error)") }
+        }
+        return true
+    }
+
+    private static func verifiers(for config: DaemonConfig) throws(DaemonError) -> [String: WebhookVerifier] {
+        var verifiers: [String: WebhookVerifier] = [:]
+        for repo in config.repos {
+            guard let webhook = repo.webhook else { continue }
+            do {
+                verifiers[repo.name] = WebhookVerifier(provider: webhook.provider, secret: try webhook.secret.read())
+            } catch {
+                throw DaemonError("repo \(repo.name): webhook secret: \(error)")
+            }
+        }
+        return verifiers
+    }
+
+    // MARK: Requests from the HTTP port
+
+    /// Verifies a webhook for `repoName` and triggers the syncs it asks for.
+    public func receiveWebhook(repo repoName: String, _ request: WebhookRequest) async -> WebhookResponse {
+        guard let worker = workers[repoName] else {
+            metrics.recordWebhook(provider: "unknown", outcome: "unknown_repo")
+            return WebhookResponse(status: 404, message: "no repo named \(repoName) is configured")
+        }
+        guard let verifier = verifiers[repoName] else {
+            metrics.recordWebhook(provider: "none", outcome: "not_configured")
+            return WebhookResponse(status: 404, message: "repo \(repoName) has no webhook configured")
+        }
+        let provider = verifier.provider.rawValue
+        let intent: WebhookIntent
+        do {
+            intent = try verifier.verify(request)
+        } catch {
+            metrics.recordWebhook(provider: provider, outcome: error.kind.rawValue)
+            logger.warning("webhook refused", metadata: ["repo": "\(repoName)", "provider": "\(provider)", "reason": "\(error)"])
+            switch error.kind {
+            case .unsigned: return WebhookResponse(status: 401, message: error.message)
+            case .forged: return WebhookResponse(status: 403, message: error.message)
+            case .malformed: return WebhookResponse(status: 400, message: error.message)
+            }
+        }
+        switch intent {
+        case .ignored(let what):
+            metrics.recordWebhook(provider: provider, outcome: "ignored")
+            return WebhookResponse(status: 202, message: "\(what): nothing to sync")
+        case .push(let event):
+            let decisions = await worker.request(for: event)
+            metrics.recordWebhook(provider: provider, outcome: decisions.isEmpty ? "ignored" : "accepted")
+            guard !decisions.isEmpty else {
+                return WebhookResponse(status: 202, message: "the push changed no branch or tag this repo follows, or its head is live already")
+            }
+            let summary = decisions.map { "\($0.key): \($0.value)" }.sorted().joined(separator: ", ")
+            return WebhookResponse(status: 202, message: "sync requested (\(summary))")
+        }
+    }
+
+    public func health() async -> HealthReport {
+        var report = HealthReport()
+        report.kvReachable = await kvReachable()
+        for repo in config.repos {
+            guard let worker = workers[repo.name] else { continue }
+            let age = await worker.secondsSinceLastPoll()
+            let limit = max(3 * Self.seconds(repo.pollInterval), 60)
+            let fetched = await worker.hasFetched
+            let leader = await worker.isLeader
+            report.repos.append(.init(name: repo.name, secondsSinceLastPoll: age, pollCurrent: fetched && age <= limit, leader: leader))
+            for branch in repo.branches { metrics.setSecondsSincePoll(repo: repo.name, reference: branch, age) }
+        }
+        metrics.setUp(report.ready)
+        return report
+    }
+
+    /// What `git2kv status` shows, from the mirrors as they are (no fetch).
+    public func statuses() async -> [MappingStatus] {
+        var runner = SyncRunner(config: config)
+        runner.fetch = false
+        return await runner.statuses().statuses
+    }
+
+    /// Sync passes carried out for a repo (for tests and benchmarks).
+    public func passes(of repo: String) async -> Int {
+        await workers[repo]?.passes ?? 0
+    }
+
+    private func kvReachable() async -> Bool {
+        guard let repo = config.repos.first else { return true }
+        let target = MappingTarget(repo: repo.name, reference: repo.branches.first ?? "tags", mapping: repo.mappings[0])
+        guard let kv = try? KVConnection.open(config.kv, token: target.mapping.token) else { return false }
+        do {
+            _ = try await kv.get(target.stateKey)
+            return true
+        } catch {
+            metrics.recordKVError(kind: error.kind.rawValue)
+            return false
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// The daemon could not start or reload.
+public struct DaemonError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The answer to a webhook.
+public struct WebhookResponse: Sendable, Equatable {
+    public let status: Int
+    public let message: String
+}

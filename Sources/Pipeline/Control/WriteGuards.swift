@@ -1,0 +1,48 @@
+import KV
+
+/// The KV lock a leader holds; every transaction it sends checks it still holds it, so a
+/// replica that lost leadership cannot write even if it has not noticed yet.
+public struct LeaderLock: Sendable, Equatable {
+    public let key: String
+    public let session: String
+
+    public init(key: String, session: String) {
+        self.key = key
+        self.session = session
+    }
+}
+
+/// Spaces KV writes out so a storm of commits or a restart of many mappings cannot overload
+/// the cluster. Called before every transaction with the number of operations it carries.
+public protocol KVWriteThrottle: Sendable {
+    func admit(operations: Int) async throws(CancellationError)
+}
+
+/// How a sync writes: plain, or as a rollback, with the guards a daemon adds.
+public struct SyncOptions: Sendable {
+    public enum Purpose: Sendable, Equatable {
+        case sync
+        /// Writes the given commit even though the prefix is frozen, recorded as a rollback.
+        case rollback
+    }
+
+    public var dryRun = false
+    public var purpose = Purpose.sync
+    public var leaderLock: LeaderLock?
+    public var throttle: (any KVWriteThrottle)?
+
+    public init(dryRun: Bool = false, purpose: Purpose = .sync, leaderLock: LeaderLock? = nil, throttle: (any KVWriteThrottle)? = nil) {
+        self.dryRun = dryRun
+        self.purpose = purpose
+        self.leaderLock = leaderLock
+        self.throttle = throttle
+    }
+}
+
+extension KVOperation {
+    /// Whether this is the guard that fails when the prefix got frozen after planning.
+    func isFreezeGuard(of target: MappingTarget) -> Bool {
+        if case .checkNotExists(let key) = self, key == target.freezeKey { return true }
+        return false
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import Logging
+import Pipeline
+
+/// `git2kv serve`: the long-running daemon.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Keep KV in step with git: poll, take verified webhooks, sync with one leader per repo, serve /health /metrics /status.",
+        discussion: "SIGHUP reloads the configuration (a bad file is refused and the running one stays); SIGTERM finishes the running transactions and exits."
+    )
+
+    @OptionGroup var options: DaemonConfigOption
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @Flag(help: "Log one JSON object per line instead of text.")
+    var jsonLogs = false
+
+    func run() async throws {
+        let config = options.load()
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            Output.exit("error: --log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let json = jsonLogs
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "git2kv.serve")
+        let server = DaemonServer(config: config, logger: logger)
+        do {
+            try await server.run(handleSignals: true) { port in
+                logger.info("listening", metadata: ["address": "\(config.serve.listen.split(separator: ":").dropLast().joined(separator: ":")):\(port)"])
+            }
+        } catch let error as DaemonError {
+            Output.exit("error: \(error)")
+        }
+    }
+}
