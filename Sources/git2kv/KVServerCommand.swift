@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KV
 import KVServer
 
 /// `git2kv kv-server`: the embedded Consul-compatible KV server.
@@ -18,6 +19,9 @@ struct KVServerCommand: AsyncParsableCommand {
     @Option(help: "Turn ACLs on with this management token (default policy: deny).")
     var aclBootstrapToken: String?
 
+    @Option(help: ArgumentHelp("Shortest session TTL accepted (Consul: 10s); shorter ones let tests fail over quickly.", visibility: .hidden))
+    var minSessionTtl: String?
+
     func run() async throws {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
             (0...65535).contains(port)
@@ -25,7 +29,15 @@ struct KVServerCommand: AsyncParsableCommand {
             throw ValidationError("--listen must be HOST:PORT, got \(listen)")
         }
         let host = String(listen[..<colon])
-        let server = KVServer(host: host.isEmpty ? "127.0.0.1" : host, port: port, dataDirectory: dataDir, aclBootstrapToken: aclBootstrapToken)
+        var limits = KVServerLimits()
+        if let minSessionTtl {
+            guard let parsed = ConsulWire.parseDuration(Substring(minSessionTtl)) else {
+                throw ValidationError("--min-session-ttl must be a duration like 2s, got \(minSessionTtl)")
+            }
+            limits.minSessionTTL = parsed
+        }
+        let server = KVServer(
+            host: host.isEmpty ? "127.0.0.1" : host, port: port, dataDirectory: dataDir, aclBootstrapToken: aclBootstrapToken, limits: limits)
         do {
             try await server.run(handleSignals: true) { port in
                 let storage = dataDir.map { ", data in \($0)" } ?? ", in memory"

@@ -34,8 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "git2kv.serve")
         let server = DaemonServer(config: config, logger: logger)
         do {
+            let host = config.serve.listen.split(separator: ":").dropLast().joined(separator: ":")
             try await server.run(handleSignals: true) { port in
-                logger.info("listening", metadata: ["address": "\(config.serve.listen.split(separator: ":").dropLast().joined(separator: ":")):\(port)"])
+                Output.line("git2kv serve listening on \(host.isEmpty ? "127.0.0.1" : host):\(port) (webhooks, /health, /metrics, /status)")
             }
         } catch let error as DaemonError {
             Output.exit("error: \(error)")
