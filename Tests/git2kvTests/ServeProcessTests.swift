@@ -146,4 +146,58 @@ struct ServeProcessTests {
             try await setup.kv.get("config/apps/.git2kv/leader").value?.session == nil
         }
     }
+
+    @Test("kv-server killed and restarted mid-stream: serve keeps running, retries, and KV ends equal to git")
+    func kvServerRestart() async throws {
+        let directory = try TemporaryDirectory(prefix: "git2kv-e2e-restart")
+        defer { directory.remove() }
+        let dataDirectory = directory.appending("kv-data")
+        var (server, port) = try Git2KVBinary.startKVServer(dataDirectory: dataDirectory)
+        let repository = try FixtureRepository(at: directory.appending("origin.git"))
+        try repository.commit("initial", changes: [.text("apps/web/port", "0")])
+        let kv = ConsulClient(.init(address: "http://127.0.0.1:\(port)"))
+        let configFile = directory.appending("git2kv.yaml")
+        try DaemonConfigText.yaml(
+            kvAddress: kv.configuration.address, stateDirectory: directory.appending("state"), repoURL: repository.url,
+            mappings: "[{source: apps, prefix: config/apps}]", repoSettings: ["poll_interval: 1s"],
+            topLevel: ["http: { listen: \"127.0.0.1:0\" }", "ha: { enabled: false }"]
+        ).write(toFile: configFile, atomically: true, encoding: .utf8)
+        let serve = try BackgroundProcess(Git2KVBinary.path, ["serve", "--config", configFile, "--log-level", "critical"])
+        defer { serve.kill() }
+        guard let daemonPort = serve.announcedPort else { throw CancellationError() }
+
+        func live() async throws -> String? {
+            guard let entry = try await kv.get("config/apps/.git2kv/state").value else { return nil }
+            return try SyncState.decode(entry.value).commit.id
+        }
+        func waitFor(_ what: String, _ condition: () async throws -> Bool) async throws {
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(40)
+            while clock.now < deadline {
+                if (try? await condition()) == true { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            Issue.record("timed out waiting for \(what)")
+        }
+        try await waitFor("the first sync") { try await live() == repository.head() }
+        for round in 1...6 {
+            try repository.commit("port \(round)", changes: [.text("apps/web/port", "\(round)")])
+            if round == 3 {
+                server.kill()
+                try await Task.sleep(for: .seconds(1.5))
+                #expect(serve.isRunning, "serve exited when KV went away")
+                (server, port) = try Git2KVBinary.startKVServer(dataDirectory: dataDirectory, extraArguments: ["--listen", "127.0.0.1:\(port)"])
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        defer { server.kill() }
+        let head = try repository.head()
+        try await waitFor("KV to catch up after the restart") { try await live() == head }
+        let bundle = try #require(try await kv.get("config/apps/web").value)
+        #expect(try BundleDecoder.decode(bundle.value).file(at: "port")?.text == "6")
+        #expect(serve.isRunning)
+        let metrics = try ProcessRunner.run("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(daemonPort)/metrics"]).output
+        #expect(metrics.contains("git2kv_syncs_total"), "\(metrics.prefix(400))")
+        #expect(metrics.contains(#"outcome="failure""#), "the outage left no failed sync in the metrics")
+    }
 }
