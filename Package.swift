@@ -150,6 +150,16 @@ let package = Package(
             path: "Benchmarks/Sync",
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "git2kv-serve-benchmarks",
+            dependencies: [
+                "Daemon", "KV", "Pipeline", "TestFixtures", "BenchmarkSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/Serve",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "GitKitTests",
             dependencies: ["GitKit", "Secrets", "TestFixtures"],

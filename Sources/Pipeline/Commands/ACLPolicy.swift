@@ -10,6 +10,8 @@ public struct ACLPolicy: Sendable, Equatable {
     /// of the prefix before its first wildcard (Consul rules have no globs).
     public let keyPrefixes: [String]
     public let access: Access
+    /// Writers under `serve` with `ha.enabled` create sessions for the repo's leader lock.
+    public var createsSessions = false
 
     public static func policies(for config: DaemonConfig) -> [ACLPolicy] {
         config.repos.flatMap { repo in
@@ -17,8 +19,10 @@ public struct ACLPolicy: Sendable, Equatable {
                 let rules = (repo.branches + repo.tags).map { Self.keyPrefix(mapping.prefix(for: $0)) }
                 let unique = rules.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
                 let base = "git2kv-\(repo.name)-" + Self.slug(mapping.prefix)
+                var writer = ACLPolicy(name: base + "-writer", keyPrefixes: unique, access: .write)
+                writer.createsSessions = config.serve.highAvailability
                 return [
-                    ACLPolicy(name: base + "-writer", keyPrefixes: unique, access: .write),
+                    writer,
                     ACLPolicy(name: base + "-reader", keyPrefixes: unique, access: .read),
                 ]
             }
@@ -27,14 +31,17 @@ public struct ACLPolicy: Sendable, Equatable {
 
     /// Consul's HCL rules.
     public var hcl: String {
-        keyPrefixes.map { "key_prefix \"\($0)\" {\n  policy = \"\(access.rawValue)\"\n}" }.joined(separator: "\n")
+        var rules = keyPrefixes.map { "key_prefix \"\($0)\" {\n  policy = \"\(access.rawValue)\"\n}" }
+        if createsSessions { rules.append("session_prefix \"\" {\n  policy = \"write\"\n}") }
+        return rules.joined(separator: "\n")
     }
 
     /// The same rules in Consul's JSON form.
     public var json: String {
         var rules: [String: [String: String]] = [:]
         for prefix in keyPrefixes { rules[prefix] = ["policy": access.rawValue] }
-        let object = ["key_prefix": rules]
+        var object = ["key_prefix": rules]
+        if createsSessions { object["session_prefix"] = ["": ["policy": "write"]] }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]) else {
             return "{}"
         }
