@@ -207,10 +207,15 @@ actor RepoWorker {
             if let behind = status.commitsBehind { context.metrics.setCommitsBehind(target, behind) }
             if status.frozen != nil { context.metrics.setFrozen(target, true) }
         }
-        let referenceFailures = outcome.report.failures.count - outcome.report.failedTargets.count
-        if referenceFailures > 0 || outcome.mirrorError != nil { retry = true }
-        for (what, error) in outcome.report.failures.prefix(referenceFailures) where outcome.report.failedTargets.isEmpty {
+        let mappingFailures = Set(outcome.report.failedTargets.map(\.target.description))
+        for (what, error) in outcome.report.failures where !mappingFailures.contains(what) {
+            // A branch or tag that could not be resolved (deleted, or not fetched yet).
             logger.error("sync failed", metadata: ["what": "\(what)", "error": "\(error)"])
+            retry = true
+        }
+        if let error = outcome.mirrorError {
+            logger.error("cannot open the mirror", metadata: ["error": "\(error)"])
+            retry = true
         }
         scheduleRetry(trigger, needed: retry)
     }
@@ -254,4 +259,7 @@ actor RepoWorker {
     }
 
     var hasFetched: Bool { lastSuccessfulFetch != nil }
+
+    /// No sync running or queued.
+    var isIdle: Bool { coalescer.isIdle }
 }

@@ -173,6 +173,11 @@ public actor SyncDaemon {
         return await runner.statuses().statuses
     }
 
+    /// True when no sync of the repo is running or queued (for tests and benchmarks).
+    public func isIdle(repo: String) async -> Bool {
+        await workers[repo]?.isIdle ?? true
+    }
+
     /// Sync passes carried out for a repo (for tests and benchmarks).
     public func passes(of repo: String) async -> Int {
         await workers[repo]?.passes ?? 0

@@ -92,12 +92,13 @@ struct DaemonHarness {
         return try SyncState.decode(entry.value).commit.id
     }
 
-    /// Waits until KV holds `commit`, failing after `timeout`.
+    /// Waits until KV holds `commit` and the sync that wrote it has ended (so pass counts are
+    /// settled), failing after `timeout`.
     func waitForLive(_ commit: String, timeout: Duration = .seconds(20)) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
-            if try await liveCommit() == commit { return }
+            if try await liveCommit() == commit, await daemon.isIdle(repo: "config") { return }
             try await Task.sleep(for: .milliseconds(20))
         }
         Issue.record("KV did not reach \(commit) within \(timeout); live: \(String(describing: try await liveCommit()))")
