@@ -24,7 +24,11 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     public var processIdentifier: Int32 { process.processIdentifier }
 
-    public var isRunning: Bool { process.isRunning }
+    private let reaped = ReapedFlag()
+
+    /// False once `kill` has waited for the process (Foundation learns of the exit later, so
+    /// its own flag may still say running right after).
+    public var isRunning: Bool { !reaped.value && process.isRunning }
 
     /// The port at the end of the first line ("... listening on 127.0.0.1:PORT ...").
     public var announcedPort: Int? {
@@ -38,10 +42,12 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     /// Sends a signal (SIGKILL by default: no chance to clean up) and waits until the process is gone.
     public func kill(_ signal: Int32 = 9) {
-        guard process.isRunning else { return }
+        guard isRunning else { return }
         Foundation.kill(process.processIdentifier, signal)
         var status: Int32 = 0
+        // Either this reaps the child, or Foundation already did (ECHILD): it has exited either way.
         _ = waitpid(process.processIdentifier, &status, 0)
+        reaped.value = true
     }
 
     deinit {
@@ -59,5 +65,16 @@ extension Git2KVBinary {
             throw GitCLI.Failure(arguments: arguments, status: -1, standardError: "kv-server did not announce a port: \(process.firstLine)")
         }
         return (process, port)
+    }
+}
+
+/// Set once a background process is known to have exited.
+private final class ReapedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+
+    var value: Bool {
+        get { lock.withLock { flag } }
+        set { lock.withLock { flag = newValue } }
     }
 }
