@@ -11,7 +11,7 @@ struct RepoSyncPass: Sendable {
         var fetched = false
         var report = SyncRunner.Report()
         /// Status of each failed mapping (frozen, commits behind).
-        var failedStatuses: [MappingStatus] = []
+        var failedStatuses: [(target: MappingTarget, status: MappingStatus)] = []
         /// The mirror could not be opened at all.
         var mirrorError: SyncError?
     }
@@ -43,9 +43,9 @@ struct RepoSyncPass: Sendable {
                 }
                 guard sync else { return }
                 outcome.report = await runner.sync(repo, in: repository, only: filter, options: options)
-                for (target, _) in outcome.report.failedTargets {
+                for target in outcome.report.failures.compactMap(\.target) {
                     guard let kv = try? KVConnection.open(runner.config.kv, token: target.mapping.token) else { continue }
-                    outcome.failedStatuses.append(await MappingStatus.read(target: target, kv: kv, repository: repository))
+                    outcome.failedStatuses.append((target, await MappingStatus.read(target: target, kv: kv, repository: repository)))
                 }
             }
         } catch {

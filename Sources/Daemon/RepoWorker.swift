@@ -45,7 +45,7 @@ actor RepoWorker {
 
     func start() throws(SyncError) {
         if context.config.serve.highAvailability {
-            let target = MappingTarget(repo: repo.name, reference: repo.branches.first ?? "tags", mapping: repo.mappings[0])
+            let target = repo.leadTarget
             let store = try KVConnection.open(context.config.kv, token: target.mapping.token)
             guard let kv = store as? any KVStore & KVLocking else {
                 throw SyncError(.kv, "the \(context.config.kv.backend.rawValue) backend has no locks; set ha.enabled: false")
@@ -168,7 +168,8 @@ actor RepoWorker {
     private func record(_ outcome: RepoSyncPass.Outcome, trigger: SyncTrigger, cause: SyncCause, duration: Duration) {
         noteFetch(outcome)
         let now = Date().timeIntervalSince1970
-        let share = duration / max(1, outcome.report.results.count + outcome.report.failedTargets.count)
+        let mappingFailures = outcome.report.failures.filter { $0.target != nil }
+        let share = duration / max(1, outcome.report.results.count + mappingFailures.count)
         for result in outcome.report.results {
             context.metrics.recordSync(result.target, duration: share, succeeded: result.plan.outstandingErrors.isEmpty, at: now)
             context.metrics.recordWritten(result.target, bundles: result.plan.writes.count, deletes: result.plan.deletes.count, bytes: result.bytesWritten)
@@ -185,33 +186,32 @@ actor RepoWorker {
                 logger.error("file kept its bundle at the last good value", metadata: ["prefix": "\(result.target.prefix)", "problem": "\(problem)"])
             }
         }
-        if case .branch(let branch) = trigger, outcome.report.failedTargets.isEmpty,
+        if case .branch(let branch) = trigger, outcome.report.failures.isEmpty,
             let head = outcome.report.results.first(where: { $0.target.reference == branch })?.plan.head
         {
             liveHeads[branch] = head
         }
         var retry = false
-        for (target, error) in outcome.report.failedTargets as [(target: MappingTarget, error: SyncError)] {
-            if error.kind == .frozen {
+        for failure in outcome.report.failures {
+            guard let target = failure.target else {
+                // A branch or tag that could not be resolved (deleted, or not fetched yet).
+                logger.error("sync failed", metadata: ["what": "\(failure.what)", "error": "\(failure.error)"])
+                retry = true
+                continue
+            }
+            if failure.error.kind == .frozen {
                 context.metrics.setFrozen(target, true)
                 logger.debug("skipped frozen prefix", metadata: ["prefix": "\(target.prefix)"])
                 continue
             }
             context.metrics.recordSync(target, duration: share, succeeded: false, at: now)
-            if error.kind == .kv { context.metrics.recordKVError(kind: "sync") }
-            logger.error("sync failed", metadata: ["prefix": "\(target.prefix)", "error": "\(error)"])
-            retry = retry || error.kind != .notLeader
+            if failure.error.kind == .kv { context.metrics.recordKVError(kind: "sync") }
+            logger.error("sync failed", metadata: ["prefix": "\(target.prefix)", "error": "\(failure.error)"])
+            retry = retry || failure.error.kind != .notLeader
         }
-        for status in outcome.failedStatuses {
-            let target = MappingTarget(repo: status.repo, reference: status.reference, mapping: repo.mappings.first { $0.source == status.source } ?? repo.mappings[0])
+        for (target, status) in outcome.failedStatuses {
             if let behind = status.commitsBehind { context.metrics.setCommitsBehind(target, behind) }
             if status.frozen != nil { context.metrics.setFrozen(target, true) }
-        }
-        let mappingFailures = Set(outcome.report.failedTargets.map(\.target.description))
-        for (what, error) in outcome.report.failures where !mappingFailures.contains(what) {
-            // A branch or tag that could not be resolved (deleted, or not fetched yet).
-            logger.error("sync failed", metadata: ["what": "\(what)", "error": "\(error)"])
-            retry = true
         }
         if let error = outcome.mirrorError {
             logger.error("cannot open the mirror", metadata: ["error": "\(error)"])
@@ -254,8 +254,7 @@ actor RepoWorker {
     /// Seconds since the last successful fetch (since start when none succeeded yet).
     func secondsSinceLastPoll() -> Double {
         let since = lastSuccessfulFetch ?? startedAt
-        let elapsed = since.duration(to: clock.now)
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return since.duration(to: clock.now).inSeconds
     }
 
     var hasFetched: Bool { lastSuccessfulFetch != nil }

@@ -41,7 +41,7 @@ public actor SyncDaemon {
     /// tokens cannot be read is refused and the running one stays.
     public func reload(_ new: DaemonConfig) async throws(DaemonError) {
         let newVerifiers = try Self.verifiers(for: new)
-        for repo in new.repos { _ = try Self.checkedTokens(repo, config: new) }
+        for repo in new.repos { try Self.checkTokens(repo, config: new) }
         if new.serve.listen != config.serve.listen {
             logger.warning("http.listen changed; the new address takes effect after a restart", metadata: ["listen": "\(new.serve.listen)"])
         }
@@ -83,18 +83,18 @@ public actor SyncDaemon {
     private func makeWorkers(_ config: DaemonConfig) throws(DaemonError) -> [String: RepoWorker] {
         var workers: [String: RepoWorker] = [:]
         for repo in config.repos {
-            _ = try Self.checkedTokens(repo, config: config)
+            try Self.checkTokens(repo, config: config)
             workers[repo.name] = RepoWorker(repo: repo, context: context)
         }
         return workers
     }
 
-    private static func checkedTokens(_ repo: RepoConfig, config: DaemonConfig) throws(DaemonError) -> Bool {
+    /// Fails unless every token the repo's mappings use can be read.
+    private static func checkTokens(_ repo: RepoConfig, config: DaemonConfig) throws(DaemonError) {
         for mapping in repo.mappings {
             guard let source = mapping.token ?? config.kv.token else { continue }
             do { _ = try source.read() } catch { throw DaemonError("repo \(repo.name), \(mapping.origin): KV token: \(error)") }
         }
-        return true
     }
 
     private static func verifiers(for config: DaemonConfig) throws(DaemonError) -> [String: WebhookVerifier] {
@@ -156,7 +156,7 @@ public actor SyncDaemon {
         for repo in config.repos {
             guard let worker = workers[repo.name] else { continue }
             let age = await worker.secondsSinceLastPoll()
-            let limit = max(3 * Self.seconds(repo.pollInterval), 60)
+            let limit = max(3 * repo.pollInterval.inSeconds, 60)
             let fetched = await worker.hasFetched
             let leader = await worker.isLeader
             report.repos.append(.init(name: repo.name, secondsSinceLastPoll: age, pollCurrent: fetched && age <= limit, leader: leader))
@@ -185,7 +185,7 @@ public actor SyncDaemon {
 
     private func kvReachable() async -> Bool {
         guard let repo = config.repos.first else { return true }
-        let target = MappingTarget(repo: repo.name, reference: repo.branches.first ?? "tags", mapping: repo.mappings[0])
+        let target = repo.leadTarget
         guard let kv = try? KVConnection.open(config.kv, token: target.mapping.token) else { return false }
         do {
             _ = try await kv.get(target.stateKey)
@@ -194,10 +194,6 @@ public actor SyncDaemon {
             metrics.recordKVError(kind: error.kind.rawValue)
             return false
         }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

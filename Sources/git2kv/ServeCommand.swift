@@ -34,9 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "git2kv.serve")
         let server = DaemonServer(config: config, logger: logger)
         do {
-            let host = config.serve.listen.split(separator: ":").dropLast().joined(separator: ":")
+            let host = try DaemonServer.hostAndPort(config.serve.listen).host
             try await server.run(handleSignals: true) { port in
-                Output.line("git2kv serve listening on \(host.isEmpty ? "127.0.0.1" : host):\(port) (webhooks, /health, /metrics, /status)")
+                Output.line("git2kv serve listening on \(host):\(port) (webhooks, /health, /metrics, /status)")
             }
         } catch let error as DaemonError {
             Output.exit("error: \(error)")

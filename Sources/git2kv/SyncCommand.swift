@@ -33,8 +33,8 @@ struct SyncCommand: AsyncParsableCommand {
                 for drift in result.plan.drift { Output.line("  drift repaired: \(drift)") }
             }
         }
-        for (what, error) in report.failures {
-            Output.error(error.kind == .frozen ? "skipped: \(what): \(error)" : "error: \(what): \(error)")
+        for failure in report.failures {
+            Output.error("\(failure.error.kind == .frozen ? "skipped" : "error"): \(failure.what): \(failure.error)")
         }
         if !report.succeeded { Foundation.exit(1) }
     }

@@ -14,16 +14,21 @@ struct ServeProcessTests {
         let server: BackgroundProcess
         let kv: ConsulClient
         let configFile: String
+        /// The kv-server's data directory, when it was started durable.
+        let dataDirectory: String?
+        let ha: String
 
-        static func start(extraMappings: String = "") throws -> Setup {
+        /// With `durable`, the kv-server keeps its data in a directory, so it can be restarted.
+        static func start(durable: Bool = false, ha: String = "{ session_ttl: 2s, lock_delay: 0s }") throws -> Setup {
             let directory = try TemporaryDirectory(prefix: "git2kv-e2e-serve")
             let repository = try FixtureRepository(at: directory.appending("origin.git"))
             try repository.commit("initial", changes: [.text("apps/web/port", "0"), .text("more/db/port", "5432")])
-            let (server, port) = try Git2KVBinary.startKVServer(extraArguments: ["--min-session-ttl", "1s"])
+            let dataDirectory = durable ? directory.appending("kv-data") : nil
+            let (server, port) = try Git2KVBinary.startKVServer(dataDirectory: dataDirectory, extraArguments: ["--min-session-ttl", "1s"])
             let setup = Setup(
                 directory: directory, repository: repository, server: server, kv: ConsulClient(.init(address: "http://127.0.0.1:\(port)")),
-                configFile: directory.appending("git2kv.yaml"))
-            try setup.writeConfig(mappings: "[{source: apps, prefix: config/apps}\(extraMappings)]")
+                configFile: directory.appending("git2kv.yaml"), dataDirectory: dataDirectory, ha: ha)
+            try setup.writeConfig(mappings: "[{source: apps, prefix: config/apps}]")
             return setup
         }
 
@@ -31,12 +36,12 @@ struct ServeProcessTests {
             try DaemonConfigText.yaml(
                 kvAddress: kv.configuration.address, stateDirectory: directory.appending("state-\(UUID().uuidString.prefix(4))"),
                 repoURL: repository.url, mappings: mappings, repoSettings: ["poll_interval: 1s"],
-                topLevel: ["http: { listen: \"127.0.0.1:0\" }", "ha: { session_ttl: 2s, lock_delay: 0s }"]
+                topLevel: ["http: { listen: \"127.0.0.1:0\" }", "ha: \(ha)"]
             ).write(toFile: configFile, atomically: true, encoding: .utf8)
         }
 
-        func serve() throws -> BackgroundProcess {
-            try BackgroundProcess(Git2KVBinary.path, ["serve", "--config", configFile, "--log-level", "warning"])
+        func serve(logLevel: String = "warning") throws -> BackgroundProcess {
+            try BackgroundProcess(Git2KVBinary.path, ["serve", "--config", configFile, "--log-level", logLevel])
         }
 
         func live(_ prefix: String = "config/apps") async throws -> (commit: String, index: UInt64)? {
@@ -149,51 +154,29 @@ struct ServeProcessTests {
 
     @Test("kv-server killed and restarted mid-stream: serve keeps running, retries, and KV ends equal to git")
     func kvServerRestart() async throws {
-        let directory = try TemporaryDirectory(prefix: "git2kv-e2e-restart")
-        defer { directory.remove() }
-        let dataDirectory = directory.appending("kv-data")
-        var (server, port) = try Git2KVBinary.startKVServer(dataDirectory: dataDirectory)
-        let repository = try FixtureRepository(at: directory.appending("origin.git"))
-        try repository.commit("initial", changes: [.text("apps/web/port", "0")])
-        let kv = ConsulClient(.init(address: "http://127.0.0.1:\(port)"))
-        let configFile = directory.appending("git2kv.yaml")
-        try DaemonConfigText.yaml(
-            kvAddress: kv.configuration.address, stateDirectory: directory.appending("state"), repoURL: repository.url,
-            mappings: "[{source: apps, prefix: config/apps}]", repoSettings: ["poll_interval: 1s"],
-            topLevel: ["http: { listen: \"127.0.0.1:0\" }", "ha: { enabled: false }"]
-        ).write(toFile: configFile, atomically: true, encoding: .utf8)
-        let serve = try BackgroundProcess(Git2KVBinary.path, ["serve", "--config", configFile, "--log-level", "critical"])
+        let setup = try Setup.start(durable: true, ha: "{ enabled: false }")
+        defer { setup.stop() }
+        let serve = try setup.serve(logLevel: "critical")
         defer { serve.kill() }
-        guard let daemonPort = serve.announcedPort else { throw CancellationError() }
+        guard let daemonPort = serve.announcedPort, let dataDirectory = setup.dataDirectory else { throw CancellationError() }
+        var restarted: BackgroundProcess?
+        defer { restarted?.kill() }
 
-        func live() async throws -> String? {
-            guard let entry = try await kv.get("config/apps/.git2kv/state").value else { return nil }
-            return try SyncState.decode(entry.value).commit.id
-        }
-        func waitFor(_ what: String, _ condition: () async throws -> Bool) async throws {
-            let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(40)
-            while clock.now < deadline {
-                if (try? await condition()) == true { return }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            Issue.record("timed out waiting for \(what)")
-        }
-        try await waitFor("the first sync") { try await live() == repository.head() }
+        try await setup.waitFor("the first sync") { try await setup.live()?.commit == setup.repository.head() }
         for round in 1...6 {
-            try repository.commit("port \(round)", changes: [.text("apps/web/port", "\(round)")])
+            try setup.repository.commit("port \(round)", changes: [.text("apps/web/port", "\(round)")])
             if round == 3 {
-                server.kill()
+                setup.server.kill()
                 try await Task.sleep(for: .seconds(1.5))
                 #expect(serve.isRunning, "serve exited when KV went away")
-                (server, port) = try Git2KVBinary.startKVServer(dataDirectory: dataDirectory, extraArguments: ["--listen", "127.0.0.1:\(port)"])
+                let address = setup.kv.configuration.address.replacingOccurrences(of: "http://", with: "")
+                restarted = try Git2KVBinary.startKVServer(dataDirectory: dataDirectory, extraArguments: ["--listen", address]).0
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        defer { server.kill() }
-        let head = try repository.head()
-        try await waitFor("KV to catch up after the restart") { try await live() == head }
-        let bundle = try #require(try await kv.get("config/apps/web").value)
+        let head = try setup.repository.head()
+        try await setup.waitFor("KV to catch up after the restart", timeout: .seconds(40)) { try await setup.live()?.commit == head }
+        let bundle = try #require(try await setup.kv.get("config/apps/web").value)
         #expect(try BundleDecoder.decode(bundle.value).file(at: "port")?.text == "6")
         #expect(serve.isRunning)
         let metrics = try ProcessRunner.run("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(daemonPort)/metrics"]).output

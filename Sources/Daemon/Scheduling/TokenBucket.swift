@@ -39,9 +39,7 @@ public actor TokenBucket: KVWriteThrottle {
 
     private func refill() {
         let now = clock.now
-        let elapsed = updated.duration(to: now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        tokens = min(burst, tokens + seconds * rate)
+        tokens = min(burst, tokens + updated.duration(to: now).inSeconds * rate)
         updated = now
     }
 }

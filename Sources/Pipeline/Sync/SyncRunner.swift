@@ -6,13 +6,20 @@ public import GitKit
 /// others still sync.
 public struct SyncRunner: Sendable {
     public struct Report: Sendable {
+        /// Something that could not be synced: a repository, a reference or one mapping.
+        public struct Failure: Sendable {
+            /// Named by repo, reference and mapping, for messages.
+            public let what: String
+            public let error: SyncError
+            /// The mapping that failed; nil when a whole repository or reference did.
+            public let target: MappingTarget?
+        }
+
         public var results: [MappingResult] = []
-        /// What failed, named by repo, reference and mapping.
-        public var failures: [(what: String, error: SyncError)] = []
-        /// The mappings among the failures (a failure to resolve a reference names none).
-        public var failedTargets: [(target: MappingTarget, error: SyncError)] = []
+        public var failures: [Failure] = []
 
         public init() {}
+
         /// True when nothing failed; a frozen prefix being skipped is not a failure.
         public var succeeded: Bool {
             failures.allSatisfy { $0.error.kind == .frozen } && results.allSatisfy { $0.plan.outstandingErrors.isEmpty }
@@ -67,7 +74,7 @@ public struct SyncRunner: Sendable {
                     await sync(repo, in: repository, dryRun: dryRun, into: &report)
                 }
             } catch {
-                report.failures.append(("repo \(repo.name)", error))
+                report.failures.append(.init(what: "repo \(repo.name)", error: error, target: nil))
             }
         }
         return report
@@ -93,7 +100,7 @@ public struct SyncRunner: Sendable {
                     try await isTag ? repository.resolveTag(reference) : repository.resolveBranch(reference)
                 }
             } catch {
-                report.failures.append(("repo \(repo.name) \(isTag ? "tag" : "branch") \(reference)", error))
+                report.failures.append(.init(what: "repo \(repo.name) \(isTag ? "tag" : "branch") \(reference)", error: error, target: nil))
                 continue
             }
             for target in targets(of: repo, reference: reference, isTag: isTag) {
@@ -104,8 +111,7 @@ public struct SyncRunner: Sendable {
                     sync.progress = progress
                     report.results.append(try await sync.run(head: head, options: options(target)))
                 } catch {
-                    report.failures.append((target.description, error))
-                    report.failedTargets.append((target, error))
+                    report.failures.append(.init(what: target.description, error: error, target: target))
                 }
             }
         }
