@@ -1,7 +1,7 @@
 import Crypto
 
-enum SHA256Hex {
-    static func of<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+package enum SHA256Hex {
+    package static func of<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var hasher = SHA256()
         hasher.update(data: Array(bytes))
         return hex(hasher.finalize())

@@ -22,16 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = options.load()
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            Output.exit("error: --log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        let json = jsonLogs
-        LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "git2kv.serve")
+        let logger = LogSetup.bootstrap(label: "git2kv.serve", level: logLevel, json: jsonLogs)
         let server = DaemonServer(config: config, logger: logger)
         do {
             let host = try DaemonServer.hostAndPort(config.serve.listen).host

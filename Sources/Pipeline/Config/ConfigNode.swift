@@ -4,26 +4,26 @@ import Yams
 /// A node of a parsed YAML (or JSON) configuration file that remembers where it came from, so
 /// that every error can say `file:line`. Mappings must be read completely: `finish()` reports
 /// any key nobody asked for as unknown.
-struct ConfigNode {
-    let file: String
+package struct ConfigNode {
+    package let file: String
     let node: Node
     /// What this node is, for messages: `repos[0].mappings[1].prefix`.
-    let path: String
+    package let path: String
 
-    var line: Int? { node.mark.map { $0.line } }
+    package var line: Int? { node.mark.map { $0.line } }
 
     /// `file:line (path)`, to say where something was declared.
-    var location: String {
+    package var location: String {
         let place = line.map { "\(file):\($0)" } ?? file
         return path.isEmpty ? place : "\(place) (\(path))"
     }
 
-    func error(_ message: String) -> ConfigError {
+    package func error(_ message: String) -> ConfigError {
         ConfigError(file: file, line: line, message: path.isEmpty ? message : "\(path): \(message)")
     }
 
     /// Parses `text`; an empty document is an empty mapping.
-    static func parse(_ text: String, file: String) throws(ConfigError) -> ConfigNode {
+    package static func parse(_ text: String, file: String) throws(ConfigError) -> ConfigNode {
         do {
             let root = try Yams.compose(yaml: text) ?? Node.mapping(.init([]))
             return ConfigNode(file: file, node: root, path: "")
@@ -46,25 +46,25 @@ struct ConfigNode {
         return scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
     }
 
-    func string() throws(ConfigError) -> String {
+    package func string() throws(ConfigError) -> String {
         guard let text = scalarText, !isNull else { throw error("expected a string, found \(kind)") }
         return text
     }
 
-    func nonEmptyString() throws(ConfigError) -> String {
+    package func nonEmptyString() throws(ConfigError) -> String {
         let text = try string()
         guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { throw error("must not be empty") }
         return text
     }
 
-    func bool() throws(ConfigError) -> Bool {
+    package func bool() throws(ConfigError) -> Bool {
         guard case .scalar(let scalar) = node, let value = Bool.construct(from: scalar) else {
             throw error("expected true or false, found \(kind)")
         }
         return value
     }
 
-    func int() throws(ConfigError) -> Int {
+    package func int() throws(ConfigError) -> Int {
         guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
             throw error("expected a whole number, found \(kind)")
         }
@@ -72,7 +72,7 @@ struct ConfigNode {
     }
 
     /// A duration such as `30s`, `500ms`, `5m`, `1h` (a bare number is seconds).
-    func duration() throws(ConfigError) -> Duration {
+    package func duration() throws(ConfigError) -> Duration {
         let text = try string()
         guard let value = DurationText.parse(text) else {
             throw error("\(text.debugDescription) is not a duration (use e.g. 500ms, 30s, 5m, 1h)")
@@ -81,7 +81,7 @@ struct ConfigNode {
     }
 
     /// A size such as `512KiB`, `1MiB`, `2048` (bytes).
-    func byteCount() throws(ConfigError) -> Int {
+    package func byteCount() throws(ConfigError) -> Int {
         let text = try string()
         guard let value = ByteCountText.parse(text) else {
             throw error("\(text.debugDescription) is not a size (use e.g. 4096, 512KiB, 1MiB)")
@@ -89,7 +89,7 @@ struct ConfigNode {
         return value
     }
 
-    func oneOf<Choice: RawRepresentable & CaseIterable>(_ type: Choice.Type) throws(ConfigError) -> Choice where Choice.RawValue == String {
+    package func oneOf<Choice: RawRepresentable & CaseIterable>(_ type: Choice.Type) throws(ConfigError) -> Choice where Choice.RawValue == String {
         let text = try string()
         guard let choice = Choice(rawValue: text) else {
             let allowed = Choice.allCases.map(\.rawValue).joined(separator: ", ")
@@ -99,7 +99,7 @@ struct ConfigNode {
     }
 
     /// A list; a single scalar is accepted as a list of one where `allowSingle` says so.
-    func list(allowSingle: Bool = false) throws(ConfigError) -> [ConfigNode] {
+    package func list(allowSingle: Bool = false) throws(ConfigError) -> [ConfigNode] {
         switch node {
         case .sequence(let sequence):
             return sequence.enumerated().map { ConfigNode(file: file, node: $0.element, path: "\(path)[\($0.offset)]") }
@@ -110,13 +110,13 @@ struct ConfigNode {
         }
     }
 
-    func strings(allowSingle: Bool = false) throws(ConfigError) -> [String] {
+    package func strings(allowSingle: Bool = false) throws(ConfigError) -> [String] {
         var result: [String] = []
         for item in try list(allowSingle: allowSingle) { result.append(try item.nonEmptyString()) }
         return result
     }
 
-    func mapping() throws(ConfigError) -> ConfigMapping {
+    package func mapping() throws(ConfigError) -> ConfigMapping {
         guard case .mapping(let mapping) = node else { throw error("expected a mapping of keys to values, found \(kind)") }
         var pairs: [(key: String, value: ConfigNode)] = []
         for (key, value) in mapping {
@@ -131,7 +131,7 @@ struct ConfigNode {
         return ConfigMapping(owner: self, pairs: pairs)
     }
 
-    var kind: String {
+    package var kind: String {
         switch node {
         case .scalar: isNull ? "nothing" : "\(scalarText.map { $0.debugDescription } ?? "a scalar")"
         case .mapping: "a mapping"
@@ -142,8 +142,8 @@ struct ConfigNode {
 }
 
 /// The keys of one mapping; reading a key marks it used, `finish()` rejects the rest.
-final class ConfigMapping {
-    let owner: ConfigNode
+package final class ConfigMapping {
+    package let owner: ConfigNode
     private let pairs: [(key: String, value: ConfigNode)]
     private var used: Set<String> = []
 
@@ -153,14 +153,14 @@ final class ConfigMapping {
     }
 
     /// The value of `key`, or nil when absent or explicitly null.
-    func optional(_ key: String) -> ConfigNode? {
+    package func optional(_ key: String) -> ConfigNode? {
         used.insert(key)
         guard let value = pairs.first(where: { $0.key == key })?.value else { return nil }
         if case .scalar(let scalar) = value.node, scalar.style == .plain, ["", "~", "null"].contains(scalar.string) { return nil }
         return value
     }
 
-    func required(_ key: String) throws(ConfigError) -> ConfigNode {
+    package func required(_ key: String) throws(ConfigError) -> ConfigNode {
         guard let value = optional(key) else {
             if let typo = pairs.first(where: { Self.isLikelyTypo($0.key, of: key) }) {
                 throw typo.value.error("missing required key \(key); found \(typo.key) instead (a typo?)")
@@ -170,7 +170,7 @@ final class ConfigMapping {
         return value
     }
 
-    var keys: [String] { pairs.map(\.key) }
+    package var keys: [String] { pairs.map(\.key) }
 
     /// Within two single-character edits of `key` (Levenshtein distance).
     static func isLikelyTypo(_ candidate: String, of key: String) -> Bool {
@@ -189,7 +189,7 @@ final class ConfigMapping {
     }
 
     /// Fails on the first key that was never read: a typo must not be silently ignored.
-    func finish() throws(ConfigError) {
+    package func finish() throws(ConfigError) {
         for (key, value) in pairs where !used.contains(key) {
             let known = used.sorted().joined(separator: ", ")
             throw ConfigError(

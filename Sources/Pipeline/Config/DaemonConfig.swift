@@ -73,7 +73,7 @@ public struct DaemonConfig: Sendable, Equatable {
         }
     }
 
-    static var defaultStateDirectory: String {
+    package static var defaultStateDirectory: String {
         let environment = ProcessInfo.processInfo.environment
         if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty { return cache + "/git2kv" }
         return (environment["HOME"] ?? NSTemporaryDirectory()) + "/.cache/git2kv"

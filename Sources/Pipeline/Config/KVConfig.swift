@@ -15,7 +15,7 @@ public struct KVConfig: Sendable, Equatable {
 
     public init() {}
 
-    init(_ node: ConfigNode) throws(ConfigError) {
+    package init(_ node: ConfigNode) throws(ConfigError) {
         let keys = try node.mapping()
         if let value = keys.optional("backend") { backend = try value.oneOf(Backend.self) }
         if let value = keys.optional("address") { address = try KVConfig.checkedAddress(value) }
@@ -41,8 +41,8 @@ public struct KVConfig: Sendable, Equatable {
 }
 
 /// A secret named by a file or an environment variable key, never by its value.
-enum SecretSetting {
-    static func read(_ keys: ConfigMapping, file: String, environment: String) throws(ConfigError) -> SecretSource? {
+package enum SecretSetting {
+    package static func read(_ keys: ConfigMapping, file: String, environment: String) throws(ConfigError) -> SecretSource? {
         let path = try keys.optional(file)?.nonEmptyString()
         let variable = try keys.optional(environment)?.nonEmptyString()
         switch (path, variable) {

@@ -1,0 +1,104 @@
+import Foundation
+public import Pipeline
+
+/// The configuration of `git2kv render` (see docs/configuration.md).
+public struct RendererConfig: Sendable, Equatable {
+    /// `wait: {min, max}`: a burst of changes renders once, after `min` of quiet and at most
+    /// `max` after its first change.
+    public struct Wait: Sendable, Equatable {
+        public var min: Duration
+        public var max: Duration
+
+        public init(min: Duration, max: Duration) {
+            self.min = min
+            self.max = max
+        }
+    }
+
+    /// `watch: {wait, stale}`: how each bundle's blocking query is made.
+    public struct Watch: Sendable, Equatable {
+        /// Longest a blocking query waits: an idle renderer makes one request per bundle per this.
+        public var wait: Duration = .seconds(300)
+        /// Let any Consul server answer (spreads a fleet's reads over the followers).
+        public var stale = false
+    }
+
+    public var file: String
+    public var kv = KVConfig()
+    /// Where the delivery state (`render-state.json`) lives.
+    public var stateDirectory: String
+    public var wait = Wait(min: .seconds(2), max: .seconds(10))
+    public var watch = Watch()
+    /// Environment variables templates may read as `node.env.NAME`; no others are exposed.
+    public var environmentAllowlist: [String] = []
+    /// `listen`: serve /metrics and /health on this HOST:PORT (also `--listen`).
+    public var listen: String?
+    public var outputs: [OutputConfig]
+
+    public init(file: String, stateDirectory: String, outputs: [OutputConfig]) {
+        self.file = file
+        self.stateDirectory = stateDirectory
+        self.outputs = outputs
+    }
+
+    /// The bundle keys to watch, each once, in the order outputs name them.
+    public var bundleKeys: [String] {
+        var seen: Set<String> = []
+        return outputs.map(\.bundle).filter { seen.insert($0).inserted }
+    }
+
+    public static func load(file: String) throws(ConfigError) -> RendererConfig {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ConfigError(file: file, line: nil, message: "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: file, line: nil, message: "is not UTF-8 text")
+        }
+        return try parse(text, file: file)
+    }
+
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> RendererConfig {
+        let root = try ConfigNode.parse(text, file: file)
+        let keys = try root.mapping()
+        var config = RendererConfig(file: file, stateDirectory: DaemonConfig.defaultStateDirectory, outputs: [])
+        if let value = keys.optional("kv") { config.kv = try KVConfig(value) }
+        if let value = keys.optional("state_dir") { config.stateDirectory = try value.nonEmptyString() }
+        if let value = keys.optional("wait") { config.wait = try Self.wait(value) }
+        if let value = keys.optional("watch") { config.watch = try Self.watch(value) }
+        if let value = keys.optional("environment") { config.environmentAllowlist = try value.strings() }
+        if let value = keys.optional("listen") { config.listen = try value.nonEmptyString() }
+        let outputsNode = try keys.required("outputs")
+        for node in try outputsNode.list() {
+            let output = try OutputConfig(node)
+            if let earlier = config.outputs.first(where: { $0.destination == output.destination }) {
+                throw node.error("destination \(output.destination) is already written by the output at \(earlier.origin)")
+            }
+            config.outputs.append(output)
+        }
+        guard !config.outputs.isEmpty else { throw outputsNode.error("list at least one output") }
+        try keys.finish()
+        return config
+    }
+
+    private static func wait(_ node: ConfigNode) throws(ConfigError) -> Wait {
+        let keys = try node.mapping()
+        var wait = Wait(min: .seconds(2), max: .seconds(10))
+        if let value = keys.optional("min") { wait.min = try value.duration() }
+        if let value = keys.optional("max") { wait.max = try value.duration() } else if keys.keys.contains("min") { wait.max = wait.min * 4 }
+        try keys.finish()
+        guard wait.max >= wait.min else { throw node.error("max must not be shorter than min") }
+        return wait
+    }
+
+    private static func watch(_ node: ConfigNode) throws(ConfigError) -> Watch {
+        let keys = try node.mapping()
+        var watch = Watch()
+        if let value = keys.optional("wait") {
+            watch.wait = try value.duration()
+            guard watch.wait >= .seconds(1) else { throw value.error("must be at least 1s") }
+        }
+        if let value = keys.optional("stale") { watch.stale = try value.bool() }
+        try keys.finish()
+        return watch
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// What was last delivered to each output, kept in `<state_dir>/render-state.json` so that a
+/// restart neither rewrites a file nor re-runs a command for bytes it already delivered.
+public struct RenderState: Codable, Sendable, Equatable {
+    public struct Output: Codable, Sendable, Equatable {
+        public var bundle: String
+        /// The commit of the bundle the delivered content came from.
+        public var commit: String?
+        /// sha256 of the delivered bytes.
+        public var digest: String?
+        /// Seconds since 1970 of the last delivery.
+        public var deliveredAt: Double?
+        /// Set between a delivery and its command's success, so a crash in between runs it on restart.
+        public var commandPending: Bool
+        public var lastError: String?
+        public var lastErrorAt: Double?
+    }
+
+    public var version = 1
+    /// By destination path.
+    public var outputs: [String: Output] = [:]
+
+    public init() {}
+
+    public static func file(in directory: String) -> String { directory + "/render-state.json" }
+
+    /// The saved state; a missing file is an empty state, an unreadable one an error.
+    public static func load(from directory: String) throws(RenderError) -> RenderState {
+        let path = file(in: directory)
+        guard FileManager.default.fileExists(atPath: path) else { return RenderState() }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RenderError(.state, "cannot read \(path)")
+        }
+        do {
+            return try JSONDecoder().decode(RenderState.self, from: data)
+        } catch {
+            throw RenderError(.state, "\(path) is not a render state file (\(error)); move it away to start afresh")
+        }
+    }
+
+    /// Written like an output: staged, flushed, renamed.
+    public func save(to directory: String) throws(RenderError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw RenderError(.state, "cannot create state directory \(directory): \(error.localizedDescription)")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let bytes: [UInt8]
+        do {
+            bytes = [UInt8](try encoder.encode(self))
+        } catch {
+            throw RenderError(.state, "cannot encode the render state: \(error)")
+        }
+        do {
+            let staged = try StagedFile.write(bytes, for: Self.file(in: directory), mode: 0o644, owner: nil, group: nil)
+            _ = try staged.commit(bytes)
+        } catch {
+            throw RenderError(.state, error.message)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+public import BundleFormat
+public import KV
+
+/// A bundle read from KV and verified: every file's checksum and the digest matched.
+public struct VerifiedBundle: Sendable {
+    public var key: String
+    public var bundle: ConfigBundle
+    /// The KV modify index of the value it came from.
+    public var modifyIndex: UInt64
+
+    public init(key: String, bundle: ConfigBundle, modifyIndex: UInt64) {
+        self.key = key
+        self.bundle = bundle
+        self.modifyIndex = modifyIndex
+    }
+}
+
+/// Turns a bundle key's value into a verified bundle, reassembling chunked bundles from
+/// `<prefix>/.git2kv/chunks/` (the prefix is the key's parent, where the sync put them).
+public struct BundleReader: Sendable {
+    let store: any KVStore
+    let consistency: KVReadOptions.Consistency
+
+    public init(store: any KVStore, consistency: KVReadOptions.Consistency = .default) {
+        self.store = store
+        self.consistency = consistency
+    }
+
+    /// Reads the key once.
+    public func read(_ key: String) async throws(RenderError) -> VerifiedBundle {
+        let entry: KVEntry?
+        do {
+            entry = try await store.get(key, options: KVReadOptions(consistency: consistency)).value
+        } catch {
+            throw RenderError(.kv, "cannot read bundle \(key): \(error)")
+        }
+        guard let entry else { throw RenderError(.bundle, "bundle \(key) does not exist in KV") }
+        return try await verify(entry)
+    }
+
+    /// Verifies a value the watch delivered.
+    public func verify(_ entry: KVEntry) async throws(RenderError) -> VerifiedBundle {
+        var value = entry.value
+        if value.starts(with: BundleWire.manifestMagic) {
+            value = try await assemble(key: entry.key, manifestValue: value)
+        }
+        do {
+            let bundle = try BundleDecoder.decode(value)
+            return VerifiedBundle(key: entry.key, bundle: bundle, modifyIndex: entry.modifyIndex)
+        } catch {
+            throw RenderError(.bundle, "bundle \(entry.key) is rejected: \(error)")
+        }
+    }
+
+    private func assemble(key: String, manifestValue: [UInt8]) async throws(RenderError) -> [UInt8] {
+        let manifest: ChunkManifest
+        do {
+            manifest = try ChunkManifest.decode(manifestValue)
+        } catch {
+            throw RenderError(.bundle, "bundle \(key) is rejected: \(error)")
+        }
+        let prefix = key.split(separator: "/").dropLast().joined(separator: "/")
+        var chunks: [String: [UInt8]] = [:]
+        for chunk in manifest.chunks where chunks[chunk.sha256] == nil {
+            let chunkKey = (prefix.isEmpty ? "" : prefix + "/") + ChunkManifest.chunkKey(chunk.sha256)
+            do {
+                if let entry = try await store.get(chunkKey, options: KVReadOptions(consistency: consistency)).value {
+                    chunks[chunk.sha256] = entry.value
+                }
+            } catch {
+                throw RenderError(.kv, "cannot read chunk \(chunkKey) of bundle \(key): \(error)")
+            }
+        }
+        do {
+            return try manifest.assemble(chunks)
+        } catch {
+            throw RenderError(.bundle, "bundle \(key) is rejected: \(error)")
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import KV
+import Logging
+import Pipeline
+import Renderer
+
+/// `git2kv render`: the node side. Watches bundles and keeps files rendered from them.
+struct RenderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Watch bundles in KV and keep files rendered from them: verified, debounced, delivered atomically, commands run once per change.",
+        discussion: "SIGHUP reloads the configuration (a bad file is refused and the running one stays); SIGTERM stops after the running delivery."
+    )
+
+    @Option(name: .long, help: "The renderer's YAML configuration.")
+    var config: String
+
+    @Flag(help: "Render every output once and exit; non-zero when anything failed.")
+    var once = false
+
+    @Flag(help: "Print what would change (a diff) and which commands would run; write and run nothing.")
+    var dryRun = false
+
+    @Option(help: "Serve /metrics and /health on HOST:PORT (overrides listen in the configuration).")
+    var listen: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @Flag(help: "Log one JSON object per line instead of text.")
+    var jsonLogs = false
+
+    func run() async throws {
+        var loaded: RendererConfig
+        do {
+            loaded = try RendererConfig.load(file: config)
+        } catch {
+            Output.exit(error.description)
+        }
+        if let listen { loaded.listen = listen }
+        if once || dryRun { await renderOnce(loaded) }
+        let logger = LogSetup.bootstrap(label: "git2kv.render", level: logLevel, json: jsonLogs)
+        do {
+            try await RendererRunner(config: loaded, logger: logger).run(handleSignals: true) { port in
+                Output.line("git2kv render serving /metrics and /health on port \(port)")
+            }
+        } catch {
+            Output.exit("error: \(error)")
+        }
+    }
+
+    private func renderOnce(_ loaded: RendererConfig) async -> Never {
+        let outputs = OutputSet(config: loaded)
+        let store: any KVStore
+        do {
+            store = try KVConnection.open(loaded.kv, token: nil)
+        } catch {
+            Output.exit("error: \(error)")
+        }
+        let report = await RenderOnce.run(outputs, store: store, dryRun: dryRun)
+        for output in report.outputs {
+            let from = output.commit.map { " (\(output.bundle) @ \(String($0.prefix(12))))" } ?? ""
+            switch output.status {
+            case .unchanged: Output.line("unchanged \(output.destination)\(from)")
+            case .written(let inPlace): Output.line("written \(output.destination)\(from)\(inPlace ? " in place (the destination cannot be renamed over)" : "")")
+            case .wouldChange(let diff): Output.line("would change \(output.destination)\(from)\n\(diff)")
+            case .failed(let error): Output.error("failed \(output.destination): \(error.message)")
+            }
+        }
+        for command in report.commands {
+            let line = command.argv.joined(separator: " ")
+            if dryRun {
+                Output.line("would run \(line)")
+            } else if let error = command.error {
+                Output.error("failed command: \(error.message)")
+            } else {
+                Output.line("ran \(line)")
+            }
+        }
+        Foundation.exit(report.succeeded ? 0 : 1)
+    }
+}
