@@ -139,6 +139,7 @@ let package = Package(
                 "Pipeline",
                 "Daemon",
                 "Renderer",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -230,6 +231,8 @@ let package = Package(
             name: "RendererTests",
             dependencies: [
                 "Renderer", "Pipeline", "BundleFormat", "KV", "KVServer", "TestFixtures",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

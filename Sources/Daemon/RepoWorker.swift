@@ -16,7 +16,7 @@ actor RepoWorker {
     private var liveHeads: [String: String] = [:]
     private var pollTask: Task<Void, Never>?
     private var leadershipTask: Task<Void, Never>?
-    private var leadership: RepoLeadership?
+    private var leadership: LeaderElection?
     private var leaderLock: LeaderLock?
     private var stopping = false
     private let clock = ContinuousClock()
@@ -50,8 +50,8 @@ actor RepoWorker {
             guard let kv = store as? any KVStore & KVLocking else {
                 throw SyncError(.kv, "the \(context.config.kv.backend.rawValue) backend has no locks; set ha.enabled: false")
             }
-            let leadership = RepoLeadership(
-                repo: repo.name, lockKey: target.leaderKey, kv: kv, ttl: context.config.serve.sessionTTL,
+            let leadership = LeaderElection(
+                role: "serve repo \(repo.name)", lockKey: target.leaderKey, kv: kv, ttl: context.config.serve.sessionTTL,
                 lockDelay: context.config.serve.lockDelay, logger: logger
             ) { [weak self] lock in await self?.leadershipChanged(lock) }
             self.leadership = leadership

@@ -28,6 +28,14 @@ extension ConsulClient: ServiceCatalog {
         enum CodingKeys: String, CodingKey { case node = "Node", service = "Service", checks = "Checks" }
     }
 
+    public func nodes(options: KVReadOptions) async throws(KVError) -> KVRead<[CatalogNodeEntry]> {
+        let operation = "list catalog nodes"
+        return try await blockingRead(path: "/v1/catalog/nodes", query: [], options: options, operation: operation, missing: nil) {
+            reply throws(KVError) in
+            try decode([HealthEntry.Node].self, reply, operation: operation).map { CatalogNodeEntry(name: $0.node, address: $0.address) }
+        }
+    }
+
     public func services(options: KVReadOptions) async throws(KVError) -> KVRead<[String: [String]]> {
         let operation = "list catalog services"
         return try await blockingRead(path: "/v1/catalog/services", query: [], options: options, operation: operation, missing: nil) {

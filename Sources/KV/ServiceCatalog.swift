@@ -29,8 +29,21 @@ public struct ServiceInstance: Sendable, Hashable {
     public var address: String { serviceAddress.isEmpty ? nodeAddress : serviceAddress }
 }
 
+/// A node of the catalog.
+public struct CatalogNodeEntry: Sendable, Hashable {
+    public var name: String
+    public var address: String
+
+    public init(name: String, address: String) {
+        self.name = name
+        self.address = address
+    }
+}
+
 /// Reads of the service catalog (Consul's), as blocking queries.
 public protocol ServiceCatalog: Sendable {
+    /// Every node with its address.
+    func nodes(options: KVReadOptions) async throws(KVError) -> KVRead<[CatalogNodeEntry]>
     /// Service names with their tags.
     func services(options: KVReadOptions) async throws(KVError) -> KVRead<[String: [String]]>
     /// Instances of a service; with `passingOnly`, only those whose checks all pass.

@@ -1,30 +1,30 @@
 import Foundation
-import KV
-import Logging
-import Pipeline
+package import KV
+package import Logging
 
-/// Leader election for one repo: a KV session renewed every third of its TTL, and a lock on the
-/// repo's leader key. A follower waits on the key with a blocking query and takes the lock as
+/// Leader election for one role (a repo's syncs, the hosts generator): a KV session renewed
+/// every third of its TTL, and a lock on the role's leader key. A follower waits on the key with a blocking query and takes the lock as
 /// soon as it is free. Losing the session (renewal refused, or not renewed within the TTL
 /// because KV is unreachable) ends leadership at once.
-actor RepoLeadership {
-    typealias Change = @Sendable (LeaderLock?) async -> Void
+package actor LeaderElection {
+    package typealias Change = @Sendable (LeaderLock?) async -> Void
 
-    let repo: String
+    /// What is led, for logs and the session name (`serve repo config`, `hosts dns/hosts`).
+    let role: String
     let lockKey: String
     let kv: any KVStore & KVLocking
     let options: KVSessionOptions
     let logger: Logger
     let onChange: Change
     private var session: String?
-    private(set) var lock: LeaderLock?
+    package private(set) var lock: LeaderLock?
 
-    init(repo: String, lockKey: String, kv: any KVStore & KVLocking, ttl: Duration, lockDelay: Duration, logger: Logger, onChange: @escaping Change) {
-        self.repo = repo
+    package init(role: String, lockKey: String, kv: any KVStore & KVLocking, ttl: Duration, lockDelay: Duration, logger: Logger, onChange: @escaping Change) {
+        self.role = role
         self.lockKey = lockKey
         self.kv = kv
         self.options = KVSessionOptions(
-            name: "git2kv serve \(ProcessInfo.processInfo.hostName) pid \(getpid()) repo \(repo)", ttl: ttl, behavior: .release,
+            name: "git2kv \(role) on \(ProcessInfo.processInfo.hostName) pid \(getpid())", ttl: ttl, behavior: .release,
             lockDelay: lockDelay)
         self.logger = logger
         self.onChange = onChange
@@ -35,7 +35,7 @@ actor RepoLeadership {
     }
 
     /// Campaigns, leads and campaigns again until cancelled; then gives the lock up.
-    func run() async {
+    package func run() async {
         let backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(15))
         var failures = 0
         var waitIndex: UInt64?
@@ -62,8 +62,8 @@ actor RepoLeadership {
                 break
             } catch {
                 failures += 1
-                await step(down: "leader election for \(repo) failed: \(error)")
-                if failures == 1 || failures % 10 == 0 { logger.warning("leader election failing", metadata: ["repo": "\(repo)", "error": "\(error)"]) }
+                await step(down: "leader election for \(role) failed: \(error)")
+                if failures == 1 || failures % 10 == 0 { logger.warning("leader election failing", metadata: ["role": "\(role)", "error": "\(error)"]) }
                 try? await Task.sleep(for: backoff.delay(afterFailures: failures))
             }
         }
@@ -82,7 +82,7 @@ actor RepoLeadership {
     private func lead(_ session: String) async throws {
         let lock = LeaderLock(key: lockKey, session: session)
         self.lock = lock
-        logger.info("leading", metadata: ["repo": "\(repo)", "lock": "\(lockKey)"])
+        logger.info("leading", metadata: ["role": "\(role)", "lock": "\(lockKey)"])
         await onChange(lock)
         let clock = ContinuousClock()
         var lastRenewal = clock.now
@@ -113,12 +113,12 @@ actor RepoLeadership {
     private func step(down reason: String) async {
         guard lock != nil else { return }
         lock = nil
-        logger.warning("no longer leading", metadata: ["repo": "\(repo)", "reason": "\(reason)"])
+        logger.warning("no longer leading", metadata: ["role": "\(role)", "reason": "\(reason)"])
         await onChange(nil)
     }
 
     /// Releases the lock and ends the session, so a follower takes over without waiting for the TTL.
-    func resign() async {
+    package func resign() async {
         let held = lock
         if held != nil {
             lock = nil

@@ -1,0 +1,77 @@
+import Foundation
+public import Pipeline
+
+/// The configuration of `git2kv publish` and `git2kv hosts` (see docs/configuration.md).
+/// `publish` uses `kv`, `min_lines` and `stop_key`; `hosts` all of it.
+public struct PublisherConfig: Sendable, Equatable {
+    public var file: String
+    /// Where the bundle is written, with a token that may write its key (and the lock).
+    public var kv = KVConfig()
+    /// Where the service catalog is read (`hosts`); the kv settings when absent.
+    public var catalog: KVConfig?
+    /// The bundle key (`hosts`; `publish` takes `--key`).
+    public var key: String?
+    /// The name of the hosts file inside the bundle.
+    public var fileName = "hosts"
+    /// Refuse to publish a file with fewer lines (a catalog outage must not empty every node's hosts file).
+    public var minLines = 1
+    /// While this key exists in KV, nothing is published (the kill switch).
+    public var stopKey: String?
+    /// The DNS domain of the generated names (`web.service.consul`).
+    public var domain = "consul"
+    /// A catalog change is picked up at once; health changes within this time.
+    public var refresh: Duration = .seconds(30)
+    /// The lock that makes one `hosts` generator the writer; `<key>.lock` when absent.
+    public var lockKey: String?
+    public var sessionTTL: Duration = .seconds(15)
+    public var lockDelay: Duration = .seconds(1)
+
+    public init(file: String) {
+        self.file = file
+    }
+
+    public var catalogKV: KVConfig { catalog ?? kv }
+
+    public static func load(file: String) throws(ConfigError) -> PublisherConfig {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ConfigError(file: file, line: nil, message: "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: file, line: nil, message: "is not UTF-8 text")
+        }
+        return try parse(text, file: file)
+    }
+
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> PublisherConfig {
+        let keys = try ConfigNode.parse(text, file: file).mapping()
+        var config = PublisherConfig(file: file)
+        if let value = keys.optional("kv") { config.kv = try KVConfig(value) }
+        if let value = keys.optional("catalog") { config.catalog = try KVConfig(value) }
+        if let value = keys.optional("key") { config.key = try Self.key(value) }
+        if let value = keys.optional("file") { config.fileName = try value.nonEmptyString() }
+        if let value = keys.optional("min_lines") {
+            config.minLines = try value.int()
+            guard config.minLines > 0 else { throw value.error("must be greater than 0") }
+        }
+        if let value = keys.optional("stop_key") { config.stopKey = try Self.key(value) }
+        if let value = keys.optional("domain") { config.domain = try value.nonEmptyString() }
+        if let value = keys.optional("refresh") { config.refresh = try value.duration() }
+        if let value = keys.optional("lock") {
+            let lock = try value.mapping()
+            if let key = lock.optional("key") { config.lockKey = try Self.key(key) }
+            if let ttl = lock.optional("session_ttl") { config.sessionTTL = try ttl.duration() }
+            if let delay = lock.optional("lock_delay") { config.lockDelay = try delay.duration() }
+            try lock.finish()
+        }
+        try keys.finish()
+        return config
+    }
+
+    static func key(_ node: ConfigNode) throws(ConfigError) -> String {
+        let key = try node.nonEmptyString()
+        guard BundlePublisher.isValidKey(key) else {
+            throw node.error("\(key.debugDescription) is not a KV key (no leading or trailing /, no empty or .. segments)")
+        }
+        return key
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import BundleFormat
+import Foundation
+import KV
+import Pipeline
+import Renderer
+
+/// `git2kv publish`: local generated files as one bundle at a key (kvexpress's `in`).
+struct PublishCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "publish",
+        abstract: "Publish local files as one bundle at KEY, only when their content changed (min_lines and stop_key guard it).",
+        discussion: "Exit status: 0 when published, unchanged or held back by the stop key; 1 when a guard refused the files or KV failed."
+    )
+
+    @Option(name: .long, help: "The publisher's YAML configuration (kv, min_lines, stop_key).")
+    var config: String
+
+    @Option(name: .long, help: "The bundle key to publish at (under the token's prefix).")
+    var key: String
+
+    @Argument(help: "The files; each is stored under its file name.")
+    var files: [String]
+
+    func run() async throws {
+        let loaded: PublisherConfig
+        do {
+            loaded = try PublisherConfig.load(file: config)
+        } catch {
+            Output.exit(error.description)
+        }
+        var bundleFiles: [BundleFile] = []
+        for path in files {
+            guard let data = FileManager.default.contents(atPath: path) else { Output.exit("error: cannot read \(path)") }
+            let name = URL(fileURLWithPath: path).lastPathComponent
+            guard !bundleFiles.contains(where: { $0.path == name }) else { Output.exit("error: two files are named \(name)") }
+            bundleFiles.append(BundleFile(path: name, content: [UInt8](data)))
+        }
+        let store: any KVStore
+        do {
+            store = try KVConnection.open(loaded.kv, token: nil)
+        } catch {
+            Output.exit("error: \(error)")
+        }
+        let publisher = BundlePublisher(store: store, key: key, minLines: loaded.minLines, stopKey: loaded.stopKey)
+        do {
+            let outcome = try await publisher.publish(
+                bundleFiles, source: BundleSource(repo: "git2kv-publish", branch: "", path: key),
+                summary: "published by git2kv publish: \(bundleFiles.map(\.path).joined(separator: ", "))")
+            switch outcome {
+            case .published(let digest): Output.line("published \(key) (digest \(digest.prefix(12)))")
+            case .unchanged(let digest): Output.line("unchanged \(key) (digest \(digest.prefix(12)))")
+            case .stopped(let reason): Output.line("skipped \(key): \(reason)")
+            }
+        } catch {
+            Output.exit("error: \(error.message)")
+        }
+    }
+}
+
+/// `git2kv hosts`: the DNS backup hosts file, built from the catalog by one elected generator.
+struct HostsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hosts",
+        abstract: "Build a hosts file from the service catalog and publish it as a bundle (one generator holds the lock).",
+        discussion: "Run it on a few nodes; renderers deliver the bundle as a file output (e.g. /etc/hosts.consul) and signal dnsmasq."
+    )
+
+    @Option(name: .long, help: "The hosts generator's YAML configuration.")
+    var config: String
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @Flag(help: "Log one JSON object per line instead of text.")
+    var jsonLogs = false
+
+    func run() async throws {
+        let loaded: PublisherConfig
+        do {
+            loaded = try PublisherConfig.load(file: config)
+        } catch {
+            Output.exit(error.description)
+        }
+        let logger = LogSetup.bootstrap(label: "git2kv.hosts", level: logLevel, json: jsonLogs)
+        let generator: HostsGenerator
+        do {
+            let store = try KVConnection.open(loaded.kv, token: nil)
+            guard let kv = store as? any KVStore & KVLocking else { Output.exit("error: the KV backend has no locks") }
+            guard let catalog = try KVConnection.open(loaded.catalogKV, token: nil) as? any ServiceCatalog else {
+                Output.exit("error: the catalog address must be a Consul agent (or git2kv kv-server)")
+            }
+            generator = try HostsGenerator(config: loaded, kv: kv, catalog: catalog, logger: logger)
+        } catch {
+            Output.exit("error: \(error)")
+        }
+        Output.line("git2kv hosts publishing \(loaded.key ?? "") from the catalog at \(loaded.catalogKV.address)")
+        let task = Task { await generator.run() }
+        await StopSignals.wait()
+        task.cancel()
+        await task.value
+    }
+}

@@ -1,0 +1,168 @@
+import AsyncHTTPClient
+import BundleFormat
+import Foundation
+import KV
+import Logging
+import NIOCore
+import Pipeline
+import Renderer
+import Testing
+
+@Suite("hosts and publish")
+struct HostsAndPublishTests {
+    @Test("the hosts file: passing instances, tags, node addresses as fallback, nodes; sorted; bad labels left out")
+    func hostsFileContent() {
+        let instances = [
+            ServiceInstance(node: "n2", nodeAddress: "10.0.0.2", serviceID: "web-2", serviceName: "web", serviceAddress: "", port: 80, tags: ["blue"], passing: true),
+            ServiceInstance(node: "n1", nodeAddress: "10.0.0.1", serviceID: "web-1", serviceName: "web", serviceAddress: "172.16.0.1", port: 80, tags: ["blue", "bad tag"], passing: true),
+            ServiceInstance(node: "n3", nodeAddress: "10.0.0.3", serviceID: "web-3", serviceName: "web", serviceAddress: "", port: 80, tags: [], passing: false),
+            ServiceInstance(node: "n1", nodeAddress: "10.0.0.1", serviceID: "db", serviceName: "DB", serviceAddress: "", port: 5432, tags: [], passing: true),
+        ]
+        let nodes = [CatalogNodeEntry(name: "n2", address: "10.0.0.2"), CatalogNodeEntry(name: "n1", address: "10.0.0.1"), CatalogNodeEntry(name: "n_4", address: "10.0.0.4")]
+        let text = HostsFile.build(instances: instances, nodes: nodes, domain: "consul")
+        #expect(text == """
+            10.0.0.2 blue.web.service.consul
+            172.16.0.1 blue.web.service.consul
+            10.0.0.1 db.service.consul
+            10.0.0.1 n1.node.consul
+            10.0.0.2 n2.node.consul
+            10.0.0.2 web.service.consul
+            172.16.0.1 web.service.consul
+
+            """)
+        #expect(HostsFile.build(instances: instances.reversed(), nodes: nodes.reversed(), domain: "consul") == text)
+    }
+
+    @Test("publish writes only when the content changed, refuses short files and stops at the stop key")
+    func publishGuards() async throws {
+        let harness = try await RenderHarness.start()
+        defer { Task { await harness.stop() } }
+        let publisher = BundlePublisher(store: harness.kv, key: "gen/inventory", minLines: 2, stopKey: "gen/stop")
+        let source = BundleSource(repo: "git2kv-publish", branch: "", path: "gen/inventory")
+        let files = [BundleFile(path: "inventory.txt", content: Array("a\nb\n".utf8))]
+        guard case .published(let digest) = try await publisher.publish(files, source: source, summary: "first") else {
+            Issue.record("expected a publish")
+            return
+        }
+        let index = try #require(try await harness.kv.get("gen/inventory").value?.modifyIndex)
+        #expect(try await publisher.publish(files, source: source, summary: "again") == .unchanged(digest: digest))
+        #expect(try await harness.kv.get("gen/inventory").value?.modifyIndex == index)
+
+        await #expect(throws: RenderError.self) {
+            try await publisher.publish([BundleFile(path: "inventory.txt", content: Array("a\n".utf8))], source: source, summary: "short")
+        }
+        #expect(try await harness.kv.get("gen/inventory").value?.modifyIndex == index)
+
+        try await harness.kv.put("gen/stop", value: Array("maintenance, ask ops".utf8))
+        let stopped = try await publisher.publish([BundleFile(path: "inventory.txt", content: Array("c\nd\n".utf8))], source: source, summary: "stopped")
+        #expect(stopped == .stopped(reason: "stop key gen/stop is set: maintenance, ask ops"))
+        #expect(try await harness.kv.get("gen/inventory").value?.modifyIndex == index)
+
+        // A renderer delivers what was published.
+        try await harness.kv.delete("gen/stop")
+        _ = try await publisher.publish([BundleFile(path: "inventory.txt", content: Array("c\nd\n".utf8))], source: source, summary: "new")
+        let config = try harness.config(["{bundle: gen/inventory, file: inventory.txt, destination: \(harness.path("inventory.txt"))}"])
+        #expect(await harness.once(config).succeeded)
+        #expect(harness.read("inventory.txt") == "c\nd\n")
+    }
+
+    @Test("a write guarded by a session that has ended is refused")
+    func staleLeaderCannotWrite() async throws {
+        let harness = try await RenderHarness.start()
+        defer { Task { await harness.stop() } }
+        let session = try await harness.kv.createSession(KVSessionOptions(name: "old leader", ttl: .seconds(10), lockDelay: .zero))
+        #expect(try await harness.kv.acquire("dns/hosts.lock", value: [], session: session))
+        try await harness.kv.destroySession(session)
+        let publisher = BundlePublisher(store: harness.kv, key: "dns/hosts")
+        await #expect(throws: RenderError.self) {
+            try await publisher.publish(
+                [BundleFile(path: "hosts", content: Array("10.0.0.1 a.node.consul\n".utf8))],
+                source: BundleSource(repo: "git2kv-hosts", branch: "", path: "dns/hosts"), summary: "stale",
+                guards: [.checkSession(key: "dns/hosts.lock", session: session)])
+        }
+        #expect(try await harness.kv.get("dns/hosts").value == nil)
+    }
+
+    @Test("hosts follows catalog registrations, fails over between two generators, honours min_lines and the stop key")
+    func hostsGenerators() async throws {
+        let harness = try await RenderHarness.start()
+        defer { Task { await harness.stop() } }
+        try await register(harness, node: "web-1", address: "10.0.0.1", service: "web", id: "web-1", status: "passing")
+        try await register(harness, node: "web-2", address: "10.0.0.2", service: "web", id: "web-2", status: "passing")
+        let config = try PublisherConfig.parse(
+            """
+            kv: { address: "\(harness.server.address)" }
+            key: dns/hosts
+            min_lines: 3
+            stop_key: dns/hosts-stop
+            refresh: 2s
+            lock: { session_ttl: 10s, lock_delay: 0s }
+            """, file: "hosts.yaml")
+        var logger = Logger(label: "test.hosts")
+        logger.logLevel = .critical
+        let first = try HostsGenerator(config: config, kv: harness.kv, catalog: harness.kv, logger: logger)
+        let second = try HostsGenerator(config: config, kv: harness.kv, catalog: harness.kv, logger: logger)
+        let firstTask = Task { await first.run() }
+        try await Wait.until("the first generator to lead") { await first.isLeader }
+        let secondTask = Task { await second.run() }
+
+        let render = try harness.config(["{bundle: dns/hosts, file: hosts, destination: \(harness.path("hosts.consul")), min_lines: 3}"])
+        let expected = """
+            10.0.0.1 web-1.node.consul
+            10.0.0.2 web-2.node.consul
+            10.0.0.1 web.service.consul
+            10.0.0.2 web.service.consul
+
+            """
+        try await Wait.until("the hosts bundle") { await harness.once(render).succeeded && harness.read("hosts.consul") == expected }
+
+        // Deregistering leaves too few lines: min_lines holds the last good file.
+        try await deregister(harness, node: "web-2")
+        try await Wait.until("the refused publish") { await first.lastError?.kind == .guardFailed }
+        #expect(await first.lastError?.message.contains("fewer than min_lines 3") == true)
+        _ = await harness.once(render)
+        #expect(harness.read("hosts.consul") == expected)
+        #expect(!(await second.isLeader))
+
+        // The leader goes away; the other takes over and follows the catalog.
+        firstTask.cancel()
+        await firstTask.value
+        try await Wait.until("the second generator to lead") { await second.isLeader }
+        try await register(harness, node: "db-1", address: "10.0.1.1", service: "db", id: "db-1", status: "passing")
+        try await Wait.until("the new hosts bundle") {
+            _ = await harness.once(render)
+            return harness.read("hosts.consul")?.contains("10.0.1.1 db.service.consul") == true
+        }
+
+        // The stop key freezes the published file.
+        try await harness.kv.put("dns/hosts-stop", value: Array("dns migration".utf8))
+        try await register(harness, node: "cache-1", address: "10.0.2.1", service: "cache", id: "cache-1", status: "passing")
+        try await Wait.until("a stopped publish") { await second.outcomes.contains { if case .stopped = $0 { true } else { false } } }
+        _ = await harness.once(render)
+        #expect(harness.read("hosts.consul")?.contains("cache") == false)
+        secondTask.cancel()
+        await secondTask.value
+    }
+
+    private func register(_ harness: RenderHarness, node: String, address: String, service: String, id: String, status: String) async throws {
+        let body = """
+            {"Node": "\(node)", "Address": "\(address)",
+             "Service": {"ID": "\(id)", "Service": "\(service)", "Port": 80},
+             "Check": {"CheckID": "service:\(id)", "Name": "alive", "Status": "\(status)", "ServiceID": "\(id)"}}
+            """
+        try await put(harness, "/v1/catalog/register", body)
+    }
+
+    private func deregister(_ harness: RenderHarness, node: String) async throws {
+        try await put(harness, "/v1/catalog/deregister", #"{"Node": "\#(node)"}"#)
+    }
+
+    private func put(_ harness: RenderHarness, _ path: String, _ body: String) async throws {
+        var request = HTTPClientRequest(url: harness.server.address + path)
+        request.method = .PUT
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await ConsulClient.sharedHTTPClient.execute(request, timeout: .seconds(10))
+        #expect(response.status.code == 200)
+        _ = try await response.body.collect(upTo: 1 << 20)
+    }
+}
