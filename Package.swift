@@ -182,6 +182,15 @@ let package = Package(
             path: "Benchmarks/Serve",
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "git2kv-render-benchmarks",
+            dependencies: [
+                "Renderer", "BundleFormat", "KV", "KVServer", "TestFixtures", "BenchmarkSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/Render",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "GitKitTests",
             dependencies: ["GitKit", "Secrets", "TestFixtures"],

@@ -4,8 +4,9 @@ import Foundation
 public struct TemporaryDirectory: Sendable {
     public let path: String
 
-    public init(prefix: String = "git2kv") throws {
-        let base = FileManager.default.temporaryDirectory.path
+    /// Under `base`, or the system temp dir when nil.
+    public init(prefix: String = "git2kv", in base: String? = nil) throws {
+        let base = base ?? FileManager.default.temporaryDirectory.path
         let path = "\(base)/\(prefix)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         self.path = path

@@ -43,9 +43,13 @@ struct RenderCommand: AsyncParsableCommand {
         if once || dryRun { await renderOnce(loaded) }
         let logger = LogSetup.bootstrap(label: "git2kv.render", level: logLevel, json: jsonLogs)
         do {
-            try await RendererRunner(config: loaded, logger: logger).run(handleSignals: true) { port in
-                Output.line("git2kv render serving /metrics and /health on port \(port)")
-            }
+            let outputs = loaded.outputs.count
+            let bundles = loaded.bundleKeys.count
+            let address = loaded.kv.address
+            try await RendererRunner(config: loaded, logger: logger).run(
+                handleSignals: true,
+                onStarted: { Output.line("git2kv render watching \(bundles) bundles for \(outputs) outputs at \(address)") },
+                onListening: { port in Output.line("git2kv render serving /metrics and /health on port \(port)") })
         } catch {
             Output.exit("error: \(error)")
         }

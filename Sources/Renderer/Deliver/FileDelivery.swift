@@ -17,7 +17,11 @@ public enum DeliveryOutcome: Sendable, Equatable {
 /// Puts content at an output's destination so that no reader, and no crash, ever sees a mix:
 /// stage next to it, fsync, check the staged file, keep a `.bak`, rename, fsync the directory.
 enum FileDelivery {
-    static func deliver(_ bytes: [UInt8], for output: OutputConfig, checkTimeout: Duration) async throws(RenderError) -> DeliveryOutcome {
+    /// `beforeReplacing` runs after the check passed and before the rename (to record durably
+    /// that the command is owed, so a crash between rename and command still runs it).
+    static func deliver(
+        _ bytes: [UInt8], for output: OutputConfig, checkTimeout: Duration, beforeReplacing: () throws(RenderError) -> Void
+    ) async throws(RenderError) -> DeliveryOutcome {
         let destination = output.destination
         let existing = Existing.read(destination)
         let owner = try output.owner.map { name throws(RenderError) in try Self.userID(name) }
@@ -44,6 +48,12 @@ enum FileDelivery {
                 staged.discard()
                 throw RenderError(.check, "\(error.message); \(destination) was left as it was")
             }
+        }
+        do {
+            try beforeReplacing()
+        } catch {
+            staged.discard()
+            throw error
         }
         if output.backup, let existing {
             do {

@@ -39,8 +39,9 @@ public struct RenderState: Codable, Sendable, Equatable {
         }
     }
 
-    /// Written like an output: staged, flushed, renamed.
-    public func save(to directory: String) throws(RenderError) {
+    /// Written like an output: staged, renamed; flushed to disk first when `durable` (a command
+    /// is owed), otherwise left to the kernel (what it records can be learnt again from the files).
+    public func save(to directory: String, durable: Bool = true) throws(RenderError) {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -55,8 +56,8 @@ public struct RenderState: Codable, Sendable, Equatable {
             throw RenderError(.state, "cannot encode the render state: \(error)")
         }
         do {
-            let staged = try StagedFile.write(bytes, for: Self.file(in: directory), mode: 0o644, owner: nil, group: nil)
-            _ = try staged.commit(bytes)
+            let staged = try StagedFile.write(bytes, for: Self.file(in: directory), mode: 0o644, owner: nil, group: nil, flush: durable)
+            _ = try staged.commit(bytes, flush: durable)
         } catch {
             throw RenderError(.state, error.message)
         }

@@ -20,7 +20,9 @@ struct StagedFile {
         return url.deletingLastPathComponent().path + "/." + url.lastPathComponent + marker
     }
 
-    static func write(_ bytes: [UInt8], for destination: String, mode: mode_t, owner: uid_t?, group: gid_t?) throws(RenderError) -> StagedFile {
+    static func write(
+        _ bytes: [UInt8], for destination: String, mode: mode_t, owner: uid_t?, group: gid_t?, flush: Bool = true
+    ) throws(RenderError) -> StagedFile {
         let path = stagedPrefix(for: destination) + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw FileSystemError.failure("cannot create \(path)") }
@@ -32,7 +34,7 @@ struct StagedFile {
                 throw FileSystemError.failure("cannot set the owner of \(path)")
             }
             guard fchmod(descriptor, mode) == 0 else { throw FileSystemError.failure("cannot set the mode of \(path)") }
-            guard fsync(descriptor) == 0 else { throw FileSystemError.failure("cannot flush \(path) to disk") }
+            guard !flush || fsync(descriptor) == 0 else { throw FileSystemError.failure("cannot flush \(path) to disk") }
         } catch {
             staged.discard()
             throw error
@@ -47,9 +49,9 @@ struct StagedFile {
     /// Replaces the destination: a rename, which readers see as all old or all new. Where the
     /// destination cannot be renamed over (a bind-mounted file: EBUSY, EXDEV), the content is
     /// written in place instead, and the result says so.
-    func commit(_ bytes: [UInt8]) throws(RenderError) -> Bool {
+    func commit(_ bytes: [UInt8], flush: Bool = true) throws(RenderError) -> Bool {
         if rename(path, destination) == 0 {
-            try Self.syncDirectory(of: destination)
+            if flush { try Self.syncDirectory(of: destination) }
             return false
         }
         let renameError = errno

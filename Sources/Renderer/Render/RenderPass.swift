@@ -13,6 +13,7 @@ struct RenderPass {
 
     func run(bundles: [String: Result<VerifiedBundle, RenderError>], only destinations: Set<String>?, state: inout RenderState) async -> RenderReport {
         var report = RenderReport()
+        let before = state
         for output in outputs where destinations?.contains(output.destination) ?? true {
             let status: RenderReport.Status
             let bundle = bundles[output.bundle] ?? .failure(RenderError(.bundle, "bundle \(output.bundle) has not been read yet"))
@@ -25,9 +26,8 @@ struct RenderPass {
             }
             report.outputs.append(RenderReport.Output(destination: output.destination, bundle: output.bundle, commit: commit, status: status))
         }
-        save(&state, into: &report)
         report.commands = await runCommands(report: report, state: &state)
-        save(&state, into: &report)
+        if state != before { save(state, durable: false, into: &report) }
         return report
     }
 
@@ -35,21 +35,28 @@ struct RenderPass {
         let template = if case .template(let path) = output.content { templates[path] } else { Result<OutputTemplate, RenderError>?.none }
         let bytes = try OutputContent.make(for: output, from: verified, template: template, facts: facts)
         if dryRun { return Self.preview(bytes, for: output) }
-        let outcome = try await FileDelivery.deliver(bytes, for: output, checkTimeout: output.commandTimeout)
         var record = state.outputs[output.destination] ?? RenderState.Output(bundle: output.bundle, commandPending: false)
-        let digest = SHA256Hex.of(bytes)
-        if case .written = outcome {
-            record.deliveredAt = Date().timeIntervalSince1970
-            record.commandPending = output.command != nil
-        } else if record.digest != digest {
-            // Already in place (delivered by an earlier run or by hand): adopt it, owe nothing.
-            record.deliveredAt = record.deliveredAt ?? Date().timeIntervalSince1970
-        }
         record.bundle = output.bundle
         record.commit = verified.bundle.commit.id
-        record.digest = digest
+        record.digest = SHA256Hex.of(bytes)
         record.lastError = nil
         record.lastErrorAt = nil
+        var owed = state
+        let outcome = try await FileDelivery.deliver(bytes, for: output, checkTimeout: output.commandTimeout) { () throws(RenderError) in
+            guard output.command != nil else { return }
+            var pending = record
+            pending.commandPending = true
+            owed.outputs[output.destination] = pending
+            try owed.save(to: stateDirectory, durable: true)
+        }
+        switch outcome {
+        case .written:
+            record.deliveredAt = Date().timeIntervalSince1970
+            record.commandPending = output.command != nil
+        case .unchanged:
+            // Already in place (delivered by an earlier run or by hand): adopt it, owe nothing new.
+            record.deliveredAt = record.deliveredAt ?? Date().timeIntervalSince1970
+        }
         state.outputs[output.destination] = record
         switch outcome {
         case .unchanged: return .unchanged
@@ -114,10 +121,10 @@ struct RenderPass {
         state.outputs[output.destination] = record
     }
 
-    private func save(_ state: inout RenderState, into report: inout RenderReport) {
+    private func save(_ state: RenderState, durable: Bool, into report: inout RenderReport) {
         guard !dryRun else { return }
         do throws(RenderError) {
-            try state.save(to: stateDirectory)
+            try state.save(to: stateDirectory, durable: durable)
         } catch {
             report.outputs.append(RenderReport.Output(destination: RenderState.file(in: stateDirectory), bundle: "", commit: nil, status: .failed(error)))
         }

@@ -19,9 +19,12 @@ public struct RendererRunner: Sendable {
 
     /// Runs until a stop signal (with `handleSignals`) or until the task is cancelled.
     /// `onListening` receives the metrics port when `config.listen` is set.
-    public func run(handleSignals: Bool, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws(RenderError) {
+    public func run(
+        handleSignals: Bool, onStarted: @Sendable () -> Void = {}, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws(RenderError) {
         let current = CurrentWatcher(try Self.prepare(config, metrics: metrics, logger: logger))
         await current.launch()
+        onStarted()
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let listen = config.listen {
