@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KV
 import KVServer
+import Pipeline
 
 /// `git2kv kv-server`: the embedded Consul-compatible KV server.
 struct KVServerCommand: AsyncParsableCommand {
@@ -23,12 +24,8 @@ struct KVServerCommand: AsyncParsableCommand {
     var minSessionTtl: String?
 
     func run() async throws {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-            (0...65535).contains(port)
-        else {
-            throw ValidationError("--listen must be HOST:PORT, got \(listen)")
-        }
-        let host = String(listen[..<colon])
+        guard let address = ListenAddress(listen) else { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
+        let host = address.host
         var limits = KVServerLimits()
         if let minSessionTtl {
             guard let parsed = ConsulWire.parseDuration(Substring(minSessionTtl)) else {
@@ -37,7 +34,7 @@ struct KVServerCommand: AsyncParsableCommand {
             limits.minSessionTTL = parsed
         }
         let server = KVServer(
-            host: host.isEmpty ? "127.0.0.1" : host, port: port, dataDirectory: dataDir, aclBootstrapToken: aclBootstrapToken, limits: limits)
+            host: host, port: address.port, dataDirectory: dataDir, aclBootstrapToken: aclBootstrapToken, limits: limits)
         do {
             try await server.run(handleSignals: true) { port in
                 let storage = dataDir.map { ", data in \($0)" } ?? ", in memory"

@@ -39,11 +39,8 @@ public struct DaemonServer: Sendable {
 
     /// `http.listen` split into host (127.0.0.1 when empty) and port.
     public static func hostAndPort(_ listen: String) throws(DaemonError) -> (host: String, port: Int) {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
-            throw DaemonError("http.listen must be HOST:PORT, got \(listen)")
-        }
-        let host = String(listen[..<colon])
-        return (host.isEmpty ? "127.0.0.1" : host, port)
+        guard let address = ListenAddress(listen) else { throw DaemonError("http.listen must be HOST:PORT, got \(listen)") }
+        return (address.host, address.port)
     }
 }
 

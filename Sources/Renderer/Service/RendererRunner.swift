@@ -28,10 +28,10 @@ public struct RendererRunner: Sendable {
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let listen = config.listen {
-                    let (host, port) = try Self.hostAndPort(listen)
+                    guard let address = ListenAddress(listen) else { throw RenderError(.state, "listen must be HOST:PORT, got \(listen)") }
                     let application = Application(
                         router: RendererRouter.make(metrics: metrics, current: current),
-                        configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "git2kv-render"),
+                        configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "git2kv-render"),
                         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
                         logger: logger)
                     group.addTask { try await application.runService(gracefulShutdownSignals: []) }
@@ -66,14 +66,6 @@ public struct RendererRunner: Sendable {
         } catch {
             logger.error("configuration refused; the running one stays", metadata: ["error": "\(error)"])
         }
-    }
-
-    static func hostAndPort(_ listen: String) throws(RenderError) -> (host: String, port: Int) {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
-            throw RenderError(.state, "listen must be HOST:PORT, got \(listen)")
-        }
-        let host = String(listen[..<colon])
-        return (host.isEmpty ? "127.0.0.1" : host, port)
     }
 
     /// A watcher for `config`, not yet running.
