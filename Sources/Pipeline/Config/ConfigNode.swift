@@ -22,6 +22,17 @@ package struct ConfigNode {
         ConfigError(file: file, line: line, message: path.isEmpty ? message : "\(path): \(message)")
     }
 
+    /// A configuration file's text.
+    package static func readText(file: String) throws(ConfigError) -> String {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ConfigError(file: file, line: nil, message: "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: file, line: nil, message: "is not UTF-8 text")
+        }
+        return text
+    }
+
     /// Parses `text`; an empty document is an empty mapping.
     package static func parse(_ text: String, file: String) throws(ConfigError) -> ConfigNode {
         do {

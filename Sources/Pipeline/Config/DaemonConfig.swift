@@ -21,12 +21,7 @@ public struct DaemonConfig: Sendable, Equatable {
 
     /// Reads a git2kv YAML file, or a git2consul `config.json` (recognised by its `.json` name).
     public static func load(file: String) throws(ConfigError) -> DaemonConfig {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw ConfigError(file: file, line: nil, message: "cannot read the file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(file: file, line: nil, message: "is not UTF-8 text")
-        }
+        let text = try ConfigNode.readText(file: file)
         if file.hasSuffix(".json") { return try Git2ConsulConfig.parse(text, file: file) }
         return try parse(text, file: file)
     }

@@ -1,6 +1,6 @@
 /// What a mapping's source and prefix may be: relative, `/`-separated, no empty, `.` or `..`
 /// components, no component with leading or trailing spaces (Consul refuses those keys).
-enum KeyPathRules {
+package enum KeyPathRules {
     static func normalizedSource(_ node: ConfigNode?) throws(ConfigError) -> String {
         guard let node else { return "" }
         var source = try node.string()
@@ -21,7 +21,7 @@ enum KeyPathRules {
     }
 
     /// Why `path` cannot be a relative key or tree path, or nil when it can.
-    static func problem(in path: String) -> String? {
+    package static func problem(in path: String) -> String? {
         if path.hasPrefix("/") { return "must be relative (no leading /)" }
         if path.utf8.contains(0) { return "contains a NUL byte" }
         for component in path.split(separator: "/", omittingEmptySubsequences: false) {

@@ -81,9 +81,7 @@ public struct OutputConfig: Sendable, Equatable {
 
     private static func bundleKey(_ node: ConfigNode) throws(ConfigError) -> String {
         let key = try node.nonEmptyString()
-        guard !key.hasPrefix("/"), !key.hasSuffix("/"), !key.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == ".." }) else {
-            throw node.error("\(key.debugDescription) is not a bundle key (e.g. config/apps/web: no leading or trailing /, no empty or .. segments)")
-        }
+        if let problem = KeyPathRules.problem(in: key) { throw node.error("\(key.debugDescription) is not a bundle key: it \(problem)") }
         return key
     }
 

@@ -1,4 +1,3 @@
-import Foundation
 public import Pipeline
 
 /// The configuration of `git2kv render` (see docs/configuration.md).
@@ -13,6 +12,8 @@ public struct RendererConfig: Sendable, Equatable {
             self.min = min
             self.max = max
         }
+
+        public static let standard = Wait(min: .seconds(2), max: .seconds(10))
     }
 
     /// `watch: {wait, stale}`: how each bundle's blocking query is made.
@@ -27,7 +28,7 @@ public struct RendererConfig: Sendable, Equatable {
     public var kv = KVConfig()
     /// Where the delivery state (`render-state.json`) lives.
     public var stateDirectory: String
-    public var wait = Wait(min: .seconds(2), max: .seconds(10))
+    public var wait = Wait.standard
     public var watch = Watch()
     /// Environment variables templates may read as `node.env.NAME`; no others are exposed.
     public var environmentAllowlist: [String] = []
@@ -48,13 +49,7 @@ public struct RendererConfig: Sendable, Equatable {
     }
 
     public static func load(file: String) throws(ConfigError) -> RendererConfig {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw ConfigError(file: file, line: nil, message: "cannot read the file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(file: file, line: nil, message: "is not UTF-8 text")
-        }
-        return try parse(text, file: file)
+        try parse(ConfigNode.readText(file: file), file: file)
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigError) -> RendererConfig {
@@ -82,7 +77,7 @@ public struct RendererConfig: Sendable, Equatable {
 
     private static func wait(_ node: ConfigNode) throws(ConfigError) -> Wait {
         let keys = try node.mapping()
-        var wait = Wait(min: .seconds(2), max: .seconds(10))
+        var wait = Wait.standard
         if let value = keys.optional("min") { wait.min = try value.duration() }
         if let value = keys.optional("max") { wait.max = try value.duration() } else if keys.keys.contains("min") { wait.max = wait.min * 4 }
         try keys.finish()

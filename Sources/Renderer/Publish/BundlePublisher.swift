@@ -1,6 +1,7 @@
 public import BundleFormat
 public import KV
 import Foundation
+import Pipeline
 
 /// What a publish did.
 public enum PublishOutcome: Sendable, Equatable {
@@ -27,14 +28,10 @@ public struct BundlePublisher: Sendable {
         self.stopKey = stopKey
     }
 
-    static func isValidKey(_ key: String) -> Bool {
-        !key.hasPrefix("/") && !key.hasSuffix("/")
-            && !key.split(separator: "/", omittingEmptySubsequences: false).contains { $0.isEmpty || $0 == ".." }
-    }
-
     public func publish(
         _ files: [BundleFile], source: BundleSource, summary: String, guards: [KVOperation] = []
     ) async throws(RenderError) -> PublishOutcome {
+        if let problem = KeyPathRules.problem(in: key) { throw RenderError(.guardFailed, "\(key.debugDescription) is not a KV key: it \(problem)") }
         if let stopKey, let stop = try await read(stopKey, what: "stop key") {
             let reason = String(decoding: stop.value, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             return .stopped(reason: "stop key \(stopKey) is set\(reason.isEmpty ? "" : ": \(reason)")")

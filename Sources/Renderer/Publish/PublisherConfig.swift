@@ -1,4 +1,3 @@
-import Foundation
 public import Pipeline
 
 /// The configuration of `git2kv publish` and `git2kv hosts` (see docs/configuration.md).
@@ -33,13 +32,7 @@ public struct PublisherConfig: Sendable, Equatable {
     public var catalogKV: KVConfig { catalog ?? kv }
 
     public static func load(file: String) throws(ConfigError) -> PublisherConfig {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw ConfigError(file: file, line: nil, message: "cannot read the file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(file: file, line: nil, message: "is not UTF-8 text")
-        }
-        return try parse(text, file: file)
+        try parse(ConfigNode.readText(file: file), file: file)
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigError) -> PublisherConfig {
@@ -69,9 +62,7 @@ public struct PublisherConfig: Sendable, Equatable {
 
     static func key(_ node: ConfigNode) throws(ConfigError) -> String {
         let key = try node.nonEmptyString()
-        guard BundlePublisher.isValidKey(key) else {
-            throw node.error("\(key.debugDescription) is not a KV key (no leading or trailing /, no empty or .. segments)")
-        }
+        if let problem = KeyPathRules.problem(in: key) { throw node.error("\(key.debugDescription) is not a KV key: it \(problem)") }
         return key
     }
 }
