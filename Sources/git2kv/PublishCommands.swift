@@ -69,11 +69,7 @@ struct HostsCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The hosts generator's YAML configuration.")
     var config: String
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
-
-    @Flag(help: "Log one JSON object per line instead of text.")
-    var jsonLogs = false
+    @OptionGroup var logging: LogOptions
 
     func run() async throws {
         let loaded: PublisherConfig
@@ -82,7 +78,7 @@ struct HostsCommand: AsyncParsableCommand {
         } catch {
             Output.exit(error.description)
         }
-        let logger = LogSetup.bootstrap(label: "git2kv.hosts", level: logLevel, json: jsonLogs)
+        let logger = logging.bootstrap(label: "git2kv.hosts")
         let generator: HostsGenerator
         do {
             let store = try KVConnection.open(loaded.kv, token: nil)

@@ -2,7 +2,6 @@ import ArgumentParser
 import Daemon
 import Foundation
 import KV
-import Logging
 import Pipeline
 import Renderer
 
@@ -26,11 +25,7 @@ struct RenderCommand: AsyncParsableCommand {
     @Option(help: "Serve /metrics and /health on HOST:PORT (overrides listen in the configuration).")
     var listen: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
-
-    @Flag(help: "Log one JSON object per line instead of text.")
-    var jsonLogs = false
+    @OptionGroup var logging: LogOptions
 
     func run() async throws {
         var loaded: RendererConfig
@@ -41,7 +36,7 @@ struct RenderCommand: AsyncParsableCommand {
         }
         if let listen { loaded.listen = listen }
         if once || dryRun { await renderOnce(loaded) }
-        let logger = LogSetup.bootstrap(label: "git2kv.render", level: logLevel, json: jsonLogs)
+        let logger = logging.bootstrap(label: "git2kv.render")
         do {
             let outputs = loaded.outputs.count
             let bundles = loaded.bundleKeys.count

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Daemon
 import Foundation
-import Logging
 import Pipeline
 
 /// `git2kv serve`: the long-running daemon.
@@ -14,15 +13,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var options: DaemonConfigOption
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
-
-    @Flag(help: "Log one JSON object per line instead of text.")
-    var jsonLogs = false
+    @OptionGroup var logging: LogOptions
 
     func run() async throws {
         let config = options.load()
-        let logger = LogSetup.bootstrap(label: "git2kv.serve", level: logLevel, json: jsonLogs)
+        let logger = logging.bootstrap(label: "git2kv.serve")
         let server = DaemonServer(config: config, logger: logger)
         do {
             let host = try DaemonServer.hostAndPort(config.serve.listen).host
