@@ -137,7 +137,7 @@ struct HostsAndPublishTests {
         // The stop key freezes the published file.
         try await harness.kv.put("dns/hosts-stop", value: Array("dns migration".utf8))
         try await register(harness, node: "cache-1", address: "10.0.2.1", service: "cache", id: "cache-1", status: "passing")
-        try await Wait.until("a stopped publish") { await second.outcomes.contains { if case .stopped = $0 { true } else { false } } }
+        try await Wait.until("a stopped publish") { if case .stopped = await second.lastOutcome { true } else { false } }
         _ = await harness.once(render)
         #expect(harness.read("hosts.consul")?.contains("cache") == false)
         secondTask.cancel()

@@ -20,7 +20,7 @@ enum FileDelivery {
     /// `beforeReplacing` runs after the check passed and before the rename (to record durably
     /// that the command is owed, so a crash between rename and command still runs it).
     static func deliver(
-        _ bytes: [UInt8], for output: OutputConfig, checkTimeout: Duration, beforeReplacing: () throws(RenderError) -> Void
+        _ bytes: [UInt8], for output: OutputConfig, beforeReplacing: () throws(RenderError) -> Void
     ) async throws(RenderError) -> DeliveryOutcome {
         let destination = output.destination
         let existing = Existing.read(destination)
@@ -43,7 +43,7 @@ enum FileDelivery {
         if let check = output.check {
             let argv = check.map { $0.replacingOccurrences(of: OutputConfig.stagedPlaceholder, with: staged.path) }
             do {
-                try await CommandRunner.run(argv, timeout: checkTimeout, what: "check", kind: .check)
+                try await CommandRunner.run(argv, timeout: output.commandTimeout, what: "check", kind: .check)
             } catch {
                 staged.discard()
                 throw RenderError(.check, "\(error.message); \(destination) was left as it was")

@@ -1,6 +1,6 @@
 /// A unified-style line diff for `--dry-run` (`-` old, `+` new, two lines of context).
 enum LineDiff {
-    /// Beyond this many lines the table the diff needs grows too big; a summary is printed instead.
+    /// Beyond this many lines finding the difference can take long; a summary is printed instead.
     private static let maximumLines = 4000
 
     static func render(old: String, new: String, oldName: String, newName: String) -> String {
@@ -23,23 +23,27 @@ enum LineDiff {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Every line of both sides in order, marked kept, removed or added (the standard library's
+    /// Myers difference says which).
     private static func script(_ a: [String], _ b: [String]) -> [(mark: Character, line: String)] {
-        var table = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
-        for i in stride(from: a.count - 1, through: 0, by: -1) {
-            for j in stride(from: b.count - 1, through: 0, by: -1) {
-                table[i][j] = a[i] == b[j] ? table[i + 1][j + 1] + 1 : max(table[i + 1][j], table[i][j + 1])
+        var removed = Set<Int>()
+        var inserted = Set<Int>()
+        for change in b.difference(from: a) {
+            switch change {
+            case .remove(let offset, _, _): removed.insert(offset)
+            case .insert(let offset, _, _): inserted.insert(offset)
             }
         }
         var result: [(Character, String)] = []
         var i = 0
         var j = 0
         while i < a.count || j < b.count {
-            if i < a.count, j < b.count, a[i] == b[j] {
-                result.append((" ", a[i])); i += 1; j += 1
-            } else if i < a.count, j == b.count || table[i + 1][j] >= table[i][j + 1] {
+            if i < a.count, removed.contains(i) {
                 result.append(("-", a[i])); i += 1
-            } else {
+            } else if j < b.count, inserted.contains(j) {
                 result.append(("+", b[j])); j += 1
+            } else {
+                result.append((" ", a[i])); i += 1; j += 1
             }
         }
         return result

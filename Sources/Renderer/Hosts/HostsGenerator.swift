@@ -15,8 +15,8 @@ public actor HostsGenerator {
     private let key: String
     private let lockKey: String
     private var publishing: Task<Void, Never>?
-    /// Publish attempts by outcome, for tests and logs.
-    public private(set) var outcomes: [PublishOutcome] = []
+    /// What the last publish attempt that reached KV did (a long-running generator keeps no history).
+    public private(set) var lastOutcome: PublishOutcome?
     public private(set) var isLeader = false
     /// Why the last attempt did not publish (a guard, KV or the catalog), until one succeeds.
     public private(set) var lastError: RenderError?
@@ -97,7 +97,7 @@ public actor HostsGenerator {
     }
 
     private func record(_ outcome: PublishOutcome) {
-        outcomes.append(outcome)
+        lastOutcome = outcome
         switch outcome {
         case .published(let digest): logger.info("hosts file published", metadata: ["key": "\(key)", "digest": "\(digest.prefix(12))"])
         case .unchanged: logger.debug("hosts file unchanged", metadata: ["key": "\(key)"])

@@ -42,7 +42,7 @@ struct RenderPass {
         record.lastError = nil
         record.lastErrorAt = nil
         var owed = state
-        let outcome = try await FileDelivery.deliver(bytes, for: output, checkTimeout: output.commandTimeout) { () throws(RenderError) in
+        let outcome = try await FileDelivery.deliver(bytes, for: output) { () throws(RenderError) in
             guard output.command != nil else { return }
             var pending = record
             pending.commandPending = true

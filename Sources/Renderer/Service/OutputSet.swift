@@ -16,6 +16,11 @@ public struct OutputSet: Sendable {
         }
         self.templates = templates
         self.facts = NodeFacts.current(allowlist: config.environmentAllowlist)
+    }
+
+    /// Removes staged files a killed renderer left next to the destinations (not in a dry run,
+    /// which touches nothing).
+    func removeStagedLeftovers() {
         for output in config.outputs { StagedFile.removeLeftovers(for: output.destination) }
     }
 

@@ -12,6 +12,7 @@ public enum RenderOnce {
             for await (key, result) in group { bundles[key] = result }
             return bundles
         }
+        if !dryRun { outputs.removeStagedLeftovers() }
         var state: RenderState
         do throws(RenderError) {
             state = try RenderState.load(from: outputs.config.stateDirectory)

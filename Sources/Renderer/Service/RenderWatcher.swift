@@ -34,6 +34,7 @@ public actor RenderWatcher {
     /// Watches and renders until the task is cancelled. KV faults are reported and retried with
     /// backoff; delivered files stay as they are meanwhile.
     public func run() async {
+        outputs.removeStagedLeftovers()
         let policy = WatchPolicy(
             waitTime: outputs.config.watch.wait, consistency: outputs.config.watch.stale ? .stale : .default)
         await withTaskGroup(of: Void.self) { group in

@@ -12,6 +12,8 @@ public final class RendererMetrics: Sendable {
         MetricNameDescriptor(namespace: "git2kv_render", metricName: metric, unitName: unit, helpText: help)
     }
 
+    public func exposition() -> String { registry.emitToString() }
+
     func record(_ report: RenderReport, at now: Double) {
         for output in report.outputs {
             let outcome = switch output.status {
@@ -51,8 +53,4 @@ public final class RendererMetrics: Sendable {
             labels: [("bundle", bundle)]
         ).increment()
     }
-}
-
-extension RendererMetrics {
-    public func exposition() -> String { registry.emitToString() }
 }
