@@ -129,6 +129,11 @@ let package = Package(
             dependencies: [],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "StoreFixtures",
+            dependencies: ["KV", "KVServer", "TestFixtures", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "git2kv",
             dependencies: [
@@ -204,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "KVTests",
             dependencies: [
-                "KV", "KVServer", "Secrets", "TestFixtures",
+                "KV", "KVServer", "Secrets", "TestFixtures", "StoreFixtures",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -219,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "Pipeline", "GitKit", "BundleFormat", "KV", "KVServer", "TestFixtures",
+                "Pipeline", "GitKit", "BundleFormat", "KV", "KVServer", "TestFixtures", "StoreFixtures",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -239,7 +244,7 @@ let package = Package(
         .testTarget(
             name: "RendererTests",
             dependencies: [
-                "Renderer", "Pipeline", "BundleFormat", "KV", "KVServer", "TestFixtures",
+                "Renderer", "Pipeline", "BundleFormat", "KV", "KVServer", "TestFixtures", "StoreFixtures",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -248,7 +253,7 @@ let package = Package(
         ),
         .testTarget(
             name: "git2kvTests",
-            dependencies: ["GitKit", "BundleFormat", "KV", "Pipeline", "TestFixtures"],
+            dependencies: ["GitKit", "BundleFormat", "KV", "Pipeline", "TestFixtures", "StoreFixtures"],
             swiftSettings: strictSettings
         ),
     ]
