@@ -46,10 +46,7 @@ actor RepoWorker {
     func start() throws(SyncError) {
         if context.config.serve.highAvailability {
             let target = repo.leadTarget
-            let store = try KVConnection.open(context.config.kv, token: target.mapping.token)
-            guard let kv = store as? any KVStore & KVLocking else {
-                throw SyncError(.kv, "the \(context.config.kv.backend.rawValue) backend has no locks; set ha.enabled: false")
-            }
+            let kv = try KVConnection.open(context.config.kv, token: target.mapping.token)
             let leadership = LeaderElection(
                 role: "serve repo \(repo.name)", lockKey: target.leaderKey, kv: kv, ttl: context.config.serve.sessionTTL,
                 lockDelay: context.config.serve.lockDelay, logger: logger

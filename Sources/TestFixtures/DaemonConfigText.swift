@@ -1,13 +1,14 @@
 /// The daemon configuration tests and benchmarks write: one repository on `main` against one
-/// KV address, with the given mappings (a YAML flow list), plus optional repo settings
-/// (e.g. `webhook:` lines, indented four spaces) and top-level sections (`ha:`, `http:`).
+/// KV address (or a whole `kv:` flow mapping), with the given mappings (a YAML flow list), plus
+/// optional repo settings (e.g. `webhook:` lines, indented four spaces) and top-level sections
+/// (`ha:`, `http:`).
 public enum DaemonConfigText {
     public static func yaml(
-        kvAddress: String, stateDirectory: String, repoName: String = "config", repoURL: String, mappings: String,
+        kvAddress: String, kvSetting: String? = nil, stateDirectory: String, repoName: String = "config", repoURL: String, mappings: String,
         repoSettings: [String] = [], topLevel: [String] = []
     ) -> String {
         var lines = [
-            "kv: { address: \"\(kvAddress)\" }",
+            "kv: \(kvSetting ?? "{ address: \"\(kvAddress)\" }")",
             "state_dir: \(stateDirectory)",
         ]
         lines += topLevel

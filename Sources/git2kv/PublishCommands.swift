@@ -81,10 +81,9 @@ struct HostsCommand: AsyncParsableCommand {
         let logger = logging.bootstrap(label: "git2kv.hosts")
         let generator: HostsGenerator
         do {
-            let store = try KVConnection.open(loaded.kv, token: nil)
-            guard let kv = store as? any KVStore & KVLocking else { Output.exit("error: the KV backend has no locks") }
+            let kv = try KVConnection.open(loaded.kv, token: nil)
             guard let catalog = try KVConnection.open(loaded.catalogKV, token: nil) as? any ServiceCatalog else {
-                Output.exit("error: the catalog address must be a Consul agent (or git2kv kv-server)")
+                Output.exit("error: hosts reads the service catalog from Consul (or git2kv kv-server); with kv on etcd, set catalog: { address: ... } to the Consul agent")
             }
             generator = try HostsGenerator(config: loaded, kv: kv, catalog: catalog, logger: logger)
         } catch {

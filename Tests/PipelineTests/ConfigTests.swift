@@ -58,6 +58,9 @@ struct ConfigTests {
             ("repos:\n  - name: a\n    url: u\n    branches: [main, dev]\n    mappings: [{prefix: p}]\n", 5, "needs {branch}"),
             ("repos:\n  - name: a\n    url: u\n    webhook: { provider: github }\n    mappings: [{prefix: p}]\n", 4, "needs secret_file or secret_env"),
             ("kv: { address: 127.0.0.1:8500 }\nrepos: []\n", 1, "must start with http:// or https://"),
+            ("kv: { endpoints: [\"http://a:2379\"] }\nrepos: []\n", 1, "endpoints lists etcd members"),
+            ("kv:\n  backend: etcd\n  datacenter: dc1\nrepos: []\n", 3, "datacenter is a Consul setting"),
+            ("kv:\n  backend: etcd\n  endpoints: [\"http://a:2379\", \"b:2379\"]\nrepos: []\n", 3, "must start with http://"),
             ("repos:\n  - name: a\n    url: u\n    mappings: [{prefix: p}\n", 5, "invalid YAML"),
             ("repos: 3\n", 1, "expected a list"),
         ])
@@ -66,6 +69,19 @@ struct ConfigTests {
         #expect(error?.file == "bad.yaml")
         #expect(error?.line == line, "\(error?.description ?? "")")
         #expect(error?.message.contains(message) == true, "\(error?.description ?? "")")
+    }
+
+    @Test("kv on etcd: the default address is etcd's, endpoints list every member")
+    func etcdSettings() throws {
+        let bare = try DaemonConfig.parse("kv: { backend: etcd }\nrepos: []\n", file: "e.yaml")
+        #expect(bare.kv.backend == .etcd)
+        #expect(bare.kv.memberAddresses == ["http://127.0.0.1:2379"])
+        let cluster = try DaemonConfig.parse(
+            "kv: { backend: etcd, endpoints: [\"http://10.0.0.1:2379/\", \"http://10.0.0.2:2379\"], token_file: /etc/git2kv/etcd-user }\nrepos: []\n",
+            file: "e.yaml")
+        #expect(cluster.kv.memberAddresses == ["http://10.0.0.1:2379", "http://10.0.0.2:2379"])
+        #expect(cluster.kv.address == "http://10.0.0.1:2379")
+        #expect(cluster.kv.token == .file("/etc/git2kv/etcd-user"))
     }
 
     @Test("overlapping prefixes are refused, siblings with a common start are not")

@@ -3,31 +3,31 @@ import Foundation
 import KV
 import KVServer
 import Pipeline
+import StoreFixtures
 import TestFixtures
 import Testing
 
-/// A fixture repository, an in-process kv-server and a configuration mapping `apps` to
-/// `config/apps`: what every sync test starts from.
+/// A fixture repository, a store (an in-process kv-server, or a real etcd) and a
+/// configuration mapping `apps` to `config/apps`: what every sync test starts from.
 struct SyncHarness {
     let directory: TemporaryDirectory
     let repository: FixtureRepository
-    let server: RunningKVServer
-    let kv: ConsulClient
+    let server: TestStore
+    let kv: any KVStore & KVLocking
     var config: DaemonConfig
 
     static func start(
-        mappings: String = "[{source: apps, prefix: config/apps}]", server: KVServer = KVServer(port: 0, logLevel: .critical),
+        mappings: String = "[{source: apps, prefix: config/apps}]", backend: StoreBackend = .kvServer, server: KVServer? = nil,
         token: String? = nil
     ) async throws -> SyncHarness {
         let directory = try TemporaryDirectory(prefix: "git2kv-sync")
         let repository = try FixtureRepository(at: directory.appending("origin.git"))
-        let running = try await RunningKVServer.start(server)
+        let store = try await TestStore.start(backend, kvServer: server)
         let text = DaemonConfigText.yaml(
-            kvAddress: running.address, stateDirectory: directory.appending("state"), repoURL: repository.url, mappings: mappings)
+            kvAddress: store.address, kvSetting: store.kvSetting, stateDirectory: directory.appending("state"), repoURL: repository.url,
+            mappings: mappings)
         let config = try DaemonConfig.parse(text, file: "test.yaml")
-        return SyncHarness(
-            directory: directory, repository: repository, server: running,
-            kv: ConsulClient(.init(address: running.address, token: token)), config: config)
+        return SyncHarness(directory: directory, repository: repository, server: store, kv: store.client(token: token), config: config)
     }
 
     func sync(dryRun: Bool = false) async -> SyncRunner.Report {

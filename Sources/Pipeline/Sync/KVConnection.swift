@@ -3,23 +3,24 @@ public import Secrets
 
 /// Opens the KV store a configuration names, with a mapping's own token when it has one.
 public enum KVConnection {
-    public static func open(_ config: KVConfig, token: SecretSource?) throws(SyncError) -> any KVStore {
-        switch config.backend {
-        case .etcd:
-            throw SyncError(.kv, "kv.backend etcd is not available in this build yet; use consul (or git2kv kv-server)")
-        case .consul:
-            do {
-                let tokenValue = try (token ?? config.token).map { source throws(KVError) in try KVToken.read(source) }
+    public static func open(_ config: KVConfig, token: SecretSource?) throws(SyncError) -> any KVStore & KVLocking {
+        do {
+            let secret = try (token ?? config.token).map { source throws(KVError) in try KVToken.read(source) }
+            let usesTLS = config.tls.caFile != nil || config.tls.certificateFile != nil
+            let http = usesTLS ? try ConsulClient.httpClient(tls: config.tls) : ConsulClient.sharedHTTPClient
+            switch config.backend {
+            case .etcd:
+                let configuration = EtcdClient.Configuration(
+                    endpoints: config.memberAddresses, credentials: try secret.map { secret throws(KVError) in try EtcdClient.Credentials.parse(secret) },
+                    requestTimeout: config.requestTimeout)
+                return EtcdClient(configuration, httpClient: http)
+            case .consul:
                 let configuration = ConsulClient.Configuration(
-                    address: config.address, token: tokenValue, datacenter: config.datacenter, requestTimeout: config.requestTimeout)
-                let usesTLS = config.tls.caFile != nil || config.tls.certificateFile != nil
-                if usesTLS {
-                    return ConsulClient(configuration, httpClient: try ConsulClient.httpClient(tls: config.tls))
-                }
-                return ConsulClient(configuration)
-            } catch {
-                throw SyncError(.kv, error.description)
+                    address: config.address, token: secret, datacenter: config.datacenter, requestTimeout: config.requestTimeout)
+                return ConsulClient(configuration, httpClient: http)
             }
+        } catch {
+            throw SyncError(.kv, error.description)
         }
     }
 }
