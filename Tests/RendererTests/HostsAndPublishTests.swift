@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import Pipeline
 import Renderer
+import StoreFixtures
 import Testing
 
 @Suite("hosts and publish")
@@ -83,15 +84,19 @@ struct HostsAndPublishTests {
         #expect(try await harness.kv.get("dns/hosts").value == nil)
     }
 
-    @Test("hosts follows catalog registrations, fails over between two generators, honours min_lines and the stop key")
-    func hostsGenerators() async throws {
-        let harness = try await RenderHarness.start()
-        defer { Task { await harness.stop() } }
-        try await register(harness, node: "web-1", address: "10.0.0.1", service: "web", id: "web-1", status: "passing")
-        try await register(harness, node: "web-2", address: "10.0.0.2", service: "web", id: "web-2", status: "passing")
+    /// The catalog is always Consul's (here kv-server's); the bundle goes to the backend under test.
+    @Test("hosts follows catalog registrations, fails over between two generators, honours min_lines and the stop key", arguments: StoreBackend.allCases)
+    func hostsGenerators(backend: StoreBackend) async throws {
+        let harness = try await RenderHarness.start(backend)
+        let catalogServer = try await TestStore.start(.kvServer)
+        defer { Task { await harness.stop(); await catalogServer.stop() } }
+        let catalog = try #require(catalogServer.kv as? ConsulClient)
+        try await register(catalogServer, node: "web-1", address: "10.0.0.1", service: "web", id: "web-1", status: "passing")
+        try await register(catalogServer, node: "web-2", address: "10.0.0.2", service: "web", id: "web-2", status: "passing")
         let config = try PublisherConfig.parse(
             """
-            kv: { address: "\(harness.server.address)" }
+            kv: \(harness.server.kvSetting)
+            catalog: \(catalogServer.kvSetting)
             key: dns/hosts
             min_lines: 3
             stop_key: dns/hosts-stop
@@ -100,8 +105,8 @@ struct HostsAndPublishTests {
             """, file: "hosts.yaml")
         var logger = Logger(label: "test.hosts")
         logger.logLevel = .critical
-        let first = try HostsGenerator(config: config, kv: harness.kv, catalog: harness.kv, logger: logger)
-        let second = try HostsGenerator(config: config, kv: harness.kv, catalog: harness.kv, logger: logger)
+        let first = try HostsGenerator(config: config, kv: harness.kv, catalog: catalog, logger: logger)
+        let second = try HostsGenerator(config: config, kv: harness.kv, catalog: catalog, logger: logger)
         let firstTask = Task { await first.run() }
         try await Wait.until("the first generator to lead") { await first.isLeader }
         let secondTask = Task { await second.run() }
@@ -117,7 +122,7 @@ struct HostsAndPublishTests {
         try await Wait.until("the hosts bundle") { await harness.once(render).succeeded && harness.read("hosts.consul") == expected }
 
         // Deregistering leaves too few lines: min_lines holds the last good file.
-        try await deregister(harness, node: "web-2")
+        try await deregister(catalogServer, node: "web-2")
         try await Wait.until("the refused publish") { await first.lastError?.kind == .guardFailed }
         #expect(await first.lastError?.message.contains("fewer than min_lines 3") == true)
         _ = await harness.once(render)
@@ -128,7 +133,7 @@ struct HostsAndPublishTests {
         firstTask.cancel()
         await firstTask.value
         try await Wait.until("the second generator to lead") { await second.isLeader }
-        try await register(harness, node: "db-1", address: "10.0.1.1", service: "db", id: "db-1", status: "passing")
+        try await register(catalogServer, node: "db-1", address: "10.0.1.1", service: "db", id: "db-1", status: "passing")
         try await Wait.until("the new hosts bundle") {
             _ = await harness.once(render)
             return harness.read("hosts.consul")?.contains("10.0.1.1 db.service.consul") == true
@@ -136,7 +141,7 @@ struct HostsAndPublishTests {
 
         // The stop key freezes the published file.
         try await harness.kv.put("dns/hosts-stop", value: Array("dns migration".utf8))
-        try await register(harness, node: "cache-1", address: "10.0.2.1", service: "cache", id: "cache-1", status: "passing")
+        try await register(catalogServer, node: "cache-1", address: "10.0.2.1", service: "cache", id: "cache-1", status: "passing")
         try await Wait.until("a stopped publish") { if case .stopped = await second.lastOutcome { true } else { false } }
         _ = await harness.once(render)
         #expect(harness.read("hosts.consul")?.contains("cache") == false)
@@ -144,21 +149,21 @@ struct HostsAndPublishTests {
         await secondTask.value
     }
 
-    private func register(_ harness: RenderHarness, node: String, address: String, service: String, id: String, status: String) async throws {
+    private func register(_ catalog: TestStore, node: String, address: String, service: String, id: String, status: String) async throws {
         let body = """
             {"Node": "\(node)", "Address": "\(address)",
              "Service": {"ID": "\(id)", "Service": "\(service)", "Port": 80},
              "Check": {"CheckID": "service:\(id)", "Name": "alive", "Status": "\(status)", "ServiceID": "\(id)"}}
             """
-        try await put(harness, "/v1/catalog/register", body)
+        try await put(catalog, "/v1/catalog/register", body)
     }
 
-    private func deregister(_ harness: RenderHarness, node: String) async throws {
-        try await put(harness, "/v1/catalog/deregister", #"{"Node": "\#(node)"}"#)
+    private func deregister(_ catalog: TestStore, node: String) async throws {
+        try await put(catalog, "/v1/catalog/deregister", #"{"Node": "\#(node)"}"#)
     }
 
-    private func put(_ harness: RenderHarness, _ path: String, _ body: String) async throws {
-        var request = HTTPClientRequest(url: harness.server.address + path)
+    private func put(_ catalog: TestStore, _ path: String, _ body: String) async throws {
+        var request = HTTPClientRequest(url: catalog.address + path)
         request.method = .PUT
         request.body = .bytes(ByteBuffer(string: body))
         let response = try await ConsulClient.sharedHTTPClient.execute(request, timeout: .seconds(10))

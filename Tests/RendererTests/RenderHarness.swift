@@ -5,20 +5,21 @@ import KVServer
 import Logging
 import Pipeline
 import Renderer
+import StoreFixtures
 import TestFixtures
 import Testing
 
-/// An in-process kv-server, a temp directory for outputs and state, and helpers to publish
-/// bundles the way a sync does and to run a renderer over them.
+/// A store (an in-process kv-server, or a real etcd), a temp directory for outputs and state,
+/// and helpers to publish bundles the way a sync does and to run a renderer over them.
 struct RenderHarness {
     let directory: TemporaryDirectory
-    let server: RunningKVServer
-    let kv: ConsulClient
+    let server: TestStore
+    let kv: any KVStore & KVLocking
 
-    static func start() async throws -> RenderHarness {
+    static func start(_ backend: StoreBackend = .kvServer) async throws -> RenderHarness {
         let directory = try TemporaryDirectory(prefix: "git2kv-render")
-        let server = try await RunningKVServer.start()
-        return RenderHarness(directory: directory, server: server, kv: ConsulClient(.init(address: server.address)))
+        let store = try await TestStore.start(backend)
+        return RenderHarness(directory: directory, server: store, kv: store.kv)
     }
 
     func stop() async {
@@ -49,7 +50,7 @@ struct RenderHarness {
     /// A configuration with `outputs` (YAML list items) against this server.
     func config(_ outputs: [String], wait: String = "{min: 50ms, max: 400ms}", extra: [String] = []) throws -> RendererConfig {
         let text = """
-            kv: { address: "\(server.address)" }
+            kv: \(server.kvSetting)
             state_dir: \(path("state"))
             wait: \(wait)
             \(extra.joined(separator: "\n"))

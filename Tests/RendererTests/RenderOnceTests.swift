@@ -2,6 +2,7 @@ import BundleFormat
 import Foundation
 import KV
 import Renderer
+import StoreFixtures
 import Testing
 
 /// One pass over every output: verification, templates, guards, checks, dry runs.
@@ -72,9 +73,9 @@ struct RenderOnceTests {
         #expect(harness.read("web2.conf") == nil)
     }
 
-    @Test("corrupt, truncated, unknown-version and missing bundles are rejected and the old file stays")
-    func corruptBundleRejected() async throws {
-        let harness = try await RenderHarness.start()
+    @Test("corrupt, truncated, unknown-version and missing bundles are rejected and the old file stays", arguments: StoreBackend.allCases)
+    func corruptBundleRejected(backend: StoreBackend) async throws {
+        let harness = try await RenderHarness.start(backend)
         defer { Task { await harness.stop() } }
         let good = try BundleEncoder.encode(RenderHarness.bundle(["app.conf": "new\n"]))
         var flipped = good
@@ -104,9 +105,9 @@ struct RenderOnceTests {
         #expect(harness.read("absent.conf") == nil)
     }
 
-    @Test("a chunked bundle is reassembled from its chunks and verified")
-    func chunkedBundle() async throws {
-        let harness = try await RenderHarness.start()
+    @Test("a chunked bundle is reassembled from its chunks and verified", arguments: StoreBackend.allCases)
+    func chunkedBundle(backend: StoreBackend) async throws {
+        let harness = try await RenderHarness.start(backend)
         defer { Task { await harness.stop() } }
         var text = ""
         for line in 0..<20_000 { text += "line \(line) \(line * 7919 % 1000)\n" }

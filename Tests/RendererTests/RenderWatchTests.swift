@@ -2,14 +2,15 @@ import BundleFormat
 import Foundation
 import KV
 import Renderer
+import StoreFixtures
 import Testing
 
-/// The long-running renderer against a real kv-server: change, debounce, uniqueness.
+/// The long-running renderer against a real kv-server and a real etcd: change, debounce, uniqueness.
 @Suite("render: watch, debounce, uniqueness")
 struct RenderWatchTests {
-    @Test("a change in KV reaches the file")
-    func renderOnChange() async throws {
-        let harness = try await RenderHarness.start()
+    @Test("a change in KV reaches the file", arguments: StoreBackend.allCases)
+    func renderOnChange(backend: StoreBackend) async throws {
+        let harness = try await RenderHarness.start(backend)
         defer { Task { await harness.stop() } }
         try await harness.put("config/apps/web", ["app.conf": "port=80\n"])
         let config = try harness.config(["{bundle: config/apps/web, file: app.conf, destination: \(harness.path("app.conf"))}"])
@@ -22,9 +23,9 @@ struct RenderWatchTests {
         await running.stop()
     }
 
-    @Test("a burst of changes renders once and runs the command once")
-    func burstIsDebounced() async throws {
-        let harness = try await RenderHarness.start()
+    @Test("a burst of changes renders once and runs the command once", arguments: StoreBackend.allCases)
+    func burstIsDebounced(backend: StoreBackend) async throws {
+        let harness = try await RenderHarness.start(backend)
         defer { Task { await harness.stop() } }
         try await harness.put("config/apps/web", ["app.conf": "v0\n"])
         let config = try harness.config(
@@ -49,9 +50,9 @@ struct RenderWatchTests {
         await running.stop()
     }
 
-    @Test("the first render at start-up is not delayed by the wait")
-    func firstRenderIsImmediate() async throws {
-        let harness = try await RenderHarness.start()
+    @Test("the first render at start-up is not delayed by the wait", arguments: StoreBackend.allCases)
+    func firstRenderIsImmediate(backend: StoreBackend) async throws {
+        let harness = try await RenderHarness.start(backend)
         defer { Task { await harness.stop() } }
         try await harness.put("config/apps/web", ["app.conf": "v0\n"])
         let config = try harness.config(
@@ -61,9 +62,9 @@ struct RenderWatchTests {
         await running.stop()
     }
 
-    @Test("the same value written again, or another commit with the same bytes, changes nothing")
-    func identicalValueChangesNothing() async throws {
-        let harness = try await RenderHarness.start()
+    @Test("the same value written again, or another commit with the same bytes, changes nothing", arguments: StoreBackend.allCases)
+    func identicalValueChangesNothing(backend: StoreBackend) async throws {
+        let harness = try await RenderHarness.start(backend)
         defer { Task { await harness.stop() } }
         let value = try await harness.put("config/apps/web", ["app.conf": "same\n"])
         let destination = harness.path("app.conf")
@@ -81,9 +82,9 @@ struct RenderWatchTests {
         await running.stop()
     }
 
-    @Test("a restart with identical KV neither writes nor runs the command")
-    func restartChangesNothing() async throws {
-        let harness = try await RenderHarness.start()
+    @Test("a restart with identical KV neither writes nor runs the command", arguments: StoreBackend.allCases)
+    func restartChangesNothing(backend: StoreBackend) async throws {
+        let harness = try await RenderHarness.start(backend)
         defer { Task { await harness.stop() } }
         try await harness.put("config/apps/web", ["app.conf": "v1\n"])
         let destination = harness.path("app.conf")
@@ -101,9 +102,9 @@ struct RenderWatchTests {
         await second.stop()
     }
 
-    @Test("outputs sharing a command run it once per batch")
-    func sharedCommandRunsOnce() async throws {
-        let harness = try await RenderHarness.start()
+    @Test("outputs sharing a command run it once per batch", arguments: StoreBackend.allCases)
+    func sharedCommandRunsOnce(backend: StoreBackend) async throws {
+        let harness = try await RenderHarness.start(backend)
         defer { Task { await harness.stop() } }
         try await harness.put("config/apps/web", ["a.conf": "a1\n", "b.conf": "b1\n"])
         try await harness.put("config/apps/api", ["c.conf": "c1\n"])
@@ -122,9 +123,9 @@ struct RenderWatchTests {
         await running.stop()
     }
 
-    @Test("KV going away keeps the delivered files and the renderer running")
-    func kvOutageKeepsFiles() async throws {
-        let harness = try await RenderHarness.start()
+    @Test("KV going away keeps the delivered files and the renderer running", arguments: StoreBackend.allCases)
+    func kvOutageKeepsFiles(backend: StoreBackend) async throws {
+        let harness = try await RenderHarness.start(backend)
         defer { Task { await harness.stop() } }
         try await harness.put("config/apps/web", ["app.conf": "v1\n"])
         let config = try harness.config(["{bundle: config/apps/web, file: app.conf, destination: \(harness.path("app.conf"))}"])
