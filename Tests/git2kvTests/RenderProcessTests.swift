@@ -1,36 +1,42 @@
 import Foundation
 import KV
+import StoreFixtures
 import TestFixtures
 import Testing
 
-/// `git2kv render`, `publish` as operators run them: the binaries against the kv-server binary,
-/// with bundles written by `git2kv sync` from a git repository.
+/// `git2kv render`, `publish` as operators run them: the binaries against the kv-server binary
+/// (and a real etcd), with bundles written by `git2kv sync` from a git repository.
 @Suite("git2kv render and publish (end to end)", .serialized)
 struct RenderProcessTests {
     struct Setup {
         let directory: TemporaryDirectory
         let repository: FixtureRepository
-        let server: BackgroundProcess
-        let address: String
+        let store: E2EStore
         let daemonConfig: String
         let renderConfig: String
 
-        static func start() throws -> Setup {
+        var address: String { store.address }
+
+        static func start(_ backend: StoreBackend = .kvServer) async throws -> Setup {
             let directory = try TemporaryDirectory(prefix: "git2kv-e2e-render")
             let repository = try FixtureRepository(at: directory.appending("origin.git"))
             try repository.commit("initial", changes: [.text("apps/web/app.conf", "port=80\n")])
-            let (server, port) = try Git2KVBinary.startKVServer()
-            let address = "http://127.0.0.1:\(port)"
+            let store = try await E2EStore.start(backend)
             let daemonConfig = directory.appending("git2kv.yaml")
             try DaemonConfigText.yaml(
-                kvAddress: address, stateDirectory: directory.appending("sync-state"), repoURL: repository.url,
+                kvAddress: store.address, kvSetting: store.kvSetting, stateDirectory: directory.appending("sync-state"), repoURL: repository.url,
                 mappings: "[{source: apps, prefix: config/apps}]"
             ).write(toFile: daemonConfig, atomically: true, encoding: .utf8)
             let setup = Setup(
-                directory: directory, repository: repository, server: server, address: address, daemonConfig: daemonConfig,
+                directory: directory, repository: repository, store: store, daemonConfig: daemonConfig,
                 renderConfig: directory.appending("render.yaml"))
             try setup.sync()
             return setup
+        }
+
+        func stop() {
+            store.stop()
+            directory.remove()
         }
 
         func sync() throws {
@@ -40,7 +46,7 @@ struct RenderProcessTests {
 
         func writeRenderConfig(_ outputs: [String]) throws {
             let text = """
-                kv: { address: "\(address)" }
+                kv: \(store.kvSetting)
                 state_dir: \(directory.appending("render-state"))
                 wait: { min: 100ms, max: 1s }
                 outputs:
@@ -66,10 +72,10 @@ struct RenderProcessTests {
         }
     }
 
-    @Test("render --once delivers what sync wrote, then reports unchanged; --dry-run prints a diff and writes nothing")
-    func onceAndDryRun() throws {
-        let setup = try Setup.start()
-        defer { setup.directory.remove() }
+    @Test("render --once delivers what sync wrote, then reports unchanged; --dry-run prints a diff and writes nothing", arguments: StoreBackend.allCases)
+    func onceAndDryRun(backend: StoreBackend) async throws {
+        let setup = try await Setup.start(backend)
+        defer { setup.stop() }
         try setup.writeRenderConfig(["{bundle: config/apps/web, file: app.conf, destination: \(setup.directory.appending("app.conf"))}"])
         let first = try Git2KVBinary.run(["render", "--config", setup.renderConfig, "--once"])
         #expect(first.status == 0, "\(first.errors)")
@@ -102,8 +108,8 @@ struct RenderProcessTests {
 
     @Test("a renderer killed between staging and rename leaves the whole old file; the next run delivers the whole new one")
     func killedMidDelivery() async throws {
-        let setup = try Setup.start()
-        defer { setup.directory.remove() }
+        let setup = try await Setup.start()
+        defer { setup.stop() }
         let destination = setup.directory.appending("app.conf")
         try "old and whole\n".write(toFile: destination, atomically: true, encoding: .utf8)
         let marker = setup.directory.appending("checking")
@@ -124,10 +130,10 @@ struct RenderProcessTests {
         #expect(leftovers.isEmpty)
     }
 
-    @Test("SIGHUP with a broken file keeps rendering with the old configuration; a good file takes effect")
-    func reload() async throws {
-        let setup = try Setup.start()
-        defer { setup.directory.remove() }
+    @Test("SIGHUP with a broken file keeps rendering with the old configuration; a good file takes effect", arguments: StoreBackend.allCases)
+    func reload(backend: StoreBackend) async throws {
+        let setup = try await Setup.start(backend)
+        defer { setup.stop() }
         let first = setup.directory.appending("app.conf")
         try setup.writeRenderConfig(["{bundle: config/apps/web, file: app.conf, destination: \(first)}"])
         let renderer = try BackgroundProcess(Git2KVBinary.path, ["render", "--config", setup.renderConfig, "--listen", "127.0.0.1:0"])
@@ -154,11 +160,11 @@ struct RenderProcessTests {
     }
 
     @Test("publish writes a generated file once and skips it while unchanged")
-    func publishSkipsUnchanged() throws {
-        let setup = try Setup.start()
-        defer { setup.directory.remove() }
+    func publishSkipsUnchanged() async throws {
+        let setup = try await Setup.start()
+        defer { setup.stop() }
         let config = setup.directory.appending("publish.yaml")
-        try "kv: { address: \"\(setup.address)\" }\nmin_lines: 2\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "kv: \(setup.store.kvSetting)\nmin_lines: 2\n".write(toFile: config, atomically: true, encoding: .utf8)
         let file = setup.directory.appending("inventory.txt")
         try "a\nb\n".write(toFile: file, atomically: true, encoding: .utf8)
         let first = try Git2KVBinary.run(["publish", "--config", config, "--key", "gen/inventory", file])

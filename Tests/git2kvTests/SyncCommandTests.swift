@@ -2,6 +2,7 @@ import BundleFormat
 import Foundation
 import KV
 import Pipeline
+import StoreFixtures
 import TestFixtures
 import Testing
 
@@ -12,23 +13,22 @@ struct SyncCommandTests {
     struct Setup {
         let directory: TemporaryDirectory
         let repository: FixtureRepository
-        let server: BackgroundProcess
-        let address: String
+        let store: E2EStore
         let configFile: String
-        let kv: ConsulClient
 
-        static func start(mappings: String = "[{source: apps, prefix: config/apps}]") throws -> Setup {
+        var address: String { store.address }
+        var kv: any KVStore { store.kv }
+
+        static func start(mappings: String = "[{source: apps, prefix: config/apps}]", backend: StoreBackend = .kvServer) async throws -> Setup {
             let directory = try TemporaryDirectory(prefix: "git2kv-e2e-sync")
             let repository = try FixtureRepository(at: directory.appending("origin.git"))
-            let (server, port) = try Git2KVBinary.startKVServer()
-            let address = "http://127.0.0.1:\(port)"
+            let store = try await E2EStore.start(backend)
             let configFile = directory.appending("git2kv.yaml")
             try DaemonConfigText.yaml(
-                kvAddress: address, stateDirectory: directory.appending("state"), repoURL: repository.url, mappings: mappings
+                kvAddress: store.address, kvSetting: store.kvSetting, stateDirectory: directory.appending("state"), repoURL: repository.url,
+                mappings: mappings
             ).write(toFile: configFile, atomically: true, encoding: .utf8)
-            return Setup(
-                directory: directory, repository: repository, server: server, address: address, configFile: configFile,
-                kv: ConsulClient(.init(address: address)))
+            return Setup(directory: directory, repository: repository, store: store, configFile: configFile)
         }
 
         func run(_ arguments: [String]) throws -> ProcessRunner.Result {
@@ -36,14 +36,14 @@ struct SyncCommandTests {
         }
 
         func stop() {
-            server.kill()
+            store.stop()
             directory.remove()
         }
     }
 
     @Test("sync writes the bundles; a bad file keeps its bundle, exits 1 and shows in status; dry run writes nothing")
     func syncStatusAndDryRun() async throws {
-        let setup = try Setup.start()
+        let setup = try await Setup.start()
         defer { setup.stop() }
         let first = try setup.repository.commit(
             "initial", changes: [.text("apps/web/config.json", "{\"port\": 80}\n"), .text("apps/api/settings.yaml", "a: 1\n")])
@@ -77,7 +77,7 @@ struct SyncCommandTests {
 
     @Test("a symlink escaping the source is refused with nothing written for it")
     func prefixEscape() async throws {
-        let setup = try Setup.start()
+        let setup = try await Setup.start()
         defer { setup.stop() }
         try setup.repository.commit("escape", changes: [.symlink("apps/evil/key", target: "../../../../etc/passwd")])
         let sync = try setup.run(["sync", "--config", setup.configFile])
@@ -88,7 +88,7 @@ struct SyncCommandTests {
 
     @Test("an unchanged git2consul config.json gives git2consul's key names and values")
     func git2consulConfig() async throws {
-        let setup = try Setup.start()
+        let setup = try await Setup.start()
         defer { setup.stop() }
         let main = try setup.repository.commit(
             "initial", changes: [.text("config/app.json", #"{"db": {"host": "db1", "port": 5432}}"#), .text("config/motd.txt", "hello\n")])
@@ -129,8 +129,8 @@ struct SyncCommandTests {
     }
 
     @Test("policy prints a writer and a reader policy per mapping, in HCL and JSON")
-    func policy() throws {
-        let setup = try Setup.start(mappings: "[{source: apps, prefix: config/apps}, {source: dns, prefix: dns}]")
+    func policy() async throws {
+        let setup = try await Setup.start(mappings: "[{source: apps, prefix: config/apps}, {source: dns, prefix: dns}]")
         defer { setup.stop() }
         let result = try setup.run(["policy", "--config", setup.configFile])
         #expect(result.status == 0, "\(result.errors)")
@@ -170,7 +170,7 @@ struct SyncCommandTests {
 struct ConcurrentSyncProcessTests {
     @Test("two sync processes on one mapping at once: both succeed and KV ends equal to the head")
     func twoProcesses() async throws {
-        let setup = try SyncCommandTests.Setup.start()
+        let setup = try await SyncCommandTests.Setup.start()
         defer { setup.stop() }
         try setup.repository.commit("initial", changes: (0..<40).map { .text("apps/dir-\($0)/f.json", "{\"v\": 0}\n") })
         #expect(try setup.run(["sync", "--config", setup.configFile]).status == 0)
@@ -195,9 +195,9 @@ struct CommitStreamTests {
         Dictionary(uniqueKeysWithValues: try await setup.kv.list(prefix: "config/apps/").value.map { ($0.key, $0.modifyIndex) })
     }
 
-    @Test("one-file commit, no-op, delete, rename and force push, each checked in KV")
-    func commitStream() async throws {
-        let setup = try SyncCommandTests.Setup.start()
+    @Test("one-file commit, no-op, delete, rename and force push, each checked in KV", arguments: StoreBackend.allCases)
+    func commitStream(backend: StoreBackend) async throws {
+        let setup = try await SyncCommandTests.Setup.start(backend: backend)
         defer { setup.stop() }
         let sync = { () throws -> ProcessRunner.Result in try setup.run(["sync", "--config", setup.configFile]) }
         let base = try setup.repository.commit(
