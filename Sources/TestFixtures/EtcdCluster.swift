@@ -33,6 +33,7 @@ public final class EtcdCluster: @unchecked Sendable {
             Member(name: "m\(index)", clientURL: "http://127.0.0.1:\(ports[2 * index])", peerURL: "http://127.0.0.1:\(ports[2 * index + 1])")
         }
         let initialCluster = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
+        let clusterToken = "git2kv-test-\(UUID().uuidString.prefix(8))"
         for member in members {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.executable)
@@ -41,7 +42,7 @@ public final class EtcdCluster: @unchecked Sendable {
                 "--listen-client-urls", member.clientURL, "--advertise-client-urls", member.clientURL,
                 "--listen-peer-urls", member.peerURL, "--initial-advertise-peer-urls", member.peerURL,
                 "--initial-cluster", initialCluster, "--initial-cluster-state", "new",
-                "--initial-cluster-token", "git2kv-test-\(UUID().uuidString.prefix(8))", "--log-level", "error",
+                "--initial-cluster-token", clusterToken, "--log-level", "error",
             ] + extraArguments
             let log = directory.appending("\(member.name).log")
             _ = FileManager.default.createFile(atPath: log, contents: nil)
@@ -156,6 +157,27 @@ public final class EtcdCluster: @unchecked Sendable {
             result[String(decoding: key, as: UTF8.self)] = (value, Int(pair["version"] as? String ?? "0") ?? 0)
         }
         return result
+    }
+
+    /// Every value `key` held, oldest first, read back through etcd's history (nothing may
+    /// have been compacted): each write of the key is one element.
+    public func history(of key: String) async throws -> [Data] {
+        let member = runningMembers.first ?? members[0]
+        var values: [Data] = []
+        var revision: String?
+        while true {
+            var body: [String: Any] = ["key": Self.base64(key)]
+            if let revision { body["revision"] = revision }
+            let answer = try await post(member, "/v3/kv/range", body)
+            guard let pair = (answer["kvs"] as? [[String: Any]])?.first,
+                let modified = (pair["mod_revision"] as? String).flatMap(Int.init),
+                let created = (pair["create_revision"] as? String).flatMap(Int.init)
+            else { break }
+            values.append((pair["value"] as? String).flatMap { Data(base64Encoded: $0) } ?? Data())
+            if modified == created { break }
+            revision = String(modified - 1)
+        }
+        return values.reversed()
     }
 
     @discardableResult
