@@ -164,5 +164,7 @@ struct ACLPolicyTests {
         #expect(policies.map(\.keyPrefixes) == [["release/main/", "release/v"], ["release/main/", "release/v"]])
         #expect(policies[0].hcl.contains("key_prefix \"release/v\" {\n  policy = \"write\"\n}"))
         #expect(!policies[0].hcl.contains("*"))
+        #expect(policies[0].etcdCommands.contains("etcdctl role grant-permission --prefix=true git2kv-config-release--branch--writer readwrite 'release/v'"))
+        #expect(policies[1].etcdCommands.contains("git2kv-config-release--branch--reader read 'release/main/'"))
     }
 }

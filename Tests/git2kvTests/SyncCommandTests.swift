@@ -139,6 +139,43 @@ struct SyncCommandTests {
         #expect(result.output.contains("\"config/apps/\" : {"))
     }
 
+    @Test("on etcd, policy prints etcdctl commands that, run as printed, give each mapping a user scoped to its prefix")
+    func etcdPolicyApplied() async throws {
+        let bootstrap = try TemporaryDirectory(prefix: "git2kv-etcd-policy")
+        defer { bootstrap.remove() }
+        let appsToken = bootstrap.appending("apps.token")
+        let dnsToken = bootstrap.appending("dns.token")
+        let setup = try await Setup.start(
+            mappings: "[{source: apps, prefix: config/apps, token_file: \(appsToken)}, {source: dns, prefix: dns, token_file: \(dnsToken)}]",
+            backend: .etcd)
+        defer { setup.stop() }
+        let printed = try setup.run(["policy", "--config", setup.configFile])
+        #expect(printed.status == 0, "\(printed.errors)")
+        #expect(printed.output.contains("etcdctl role grant-permission --prefix=true git2kv-config-config-apps-writer readwrite 'config/apps/'"))
+
+        let password = "policy-pass-\(UInt32.random(in: 0...UInt32.max))"
+        let environment = ["ETCDCTL_API": "3", "ETCDCTL_ENDPOINTS": setup.address, "PASSWORD": password, "PATH": "/usr/bin:/bin"]
+        let applied = try ProcessRunner.run("/bin/bash", ["-euc", printed.output], environment: environment)
+        #expect(applied.status == 0, "\(applied.errors)")
+        let enable = "etcdctl user add root --interactive=false --new-user-password=\"$PASSWORD\"; etcdctl user grant-role root root; etcdctl auth enable"
+        #expect(try ProcessRunner.run("/bin/bash", ["-euc", enable], environment: environment).status == 0)
+
+        try "git2kv-config-config-apps-writer:\(password)".write(toFile: appsToken, atomically: true, encoding: .utf8)
+        try "git2kv-config-dns-writer:\(password)".write(toFile: dnsToken, atomically: true, encoding: .utf8)
+        try setup.repository.commit("initial", changes: [.text("apps/web/a.conf", "a\n"), .text("dns/hosts", "10.0.0.1 a\n")])
+        let sync = try setup.run(["sync", "--config", setup.configFile])
+        #expect(sync.status == 0, "\(sync.output)\(sync.errors)")
+        #expect(!(sync.output + sync.errors).contains(password))
+
+        let appsWriter = EtcdClient(.init(endpoints: [setup.address], credentials: .init(user: "git2kv-config-config-apps-writer", password: password)))
+        let outside = await #expect(throws: KVError.self) { try await appsWriter.put("dns/_root", value: [1]) }
+        #expect(outside?.kind == .permissionDenied)
+        let reader = EtcdClient(.init(endpoints: [setup.address], credentials: .init(user: "git2kv-config-config-apps-reader", password: password)))
+        #expect(try await reader.get("config/apps/web").value != nil)
+        let write = await #expect(throws: KVError.self) { try await reader.put("config/apps/web", value: [1]) }
+        #expect(write?.kind == .permissionDenied)
+    }
+
     @Test("validate: file:line lines and exit 1 on problems, exit 0 when clean; a bad config names its line")
     func validate() throws {
         let directory = try TemporaryDirectory(prefix: "git2kv-validate")

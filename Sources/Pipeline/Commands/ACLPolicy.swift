@@ -1,7 +1,8 @@
 import Foundation
 
-/// The Consul ACL policies a mapping needs: its writer may write only under its prefix; a
-/// renderer may only read it. Printed by `git2kv policy` in HCL and JSON.
+/// The ACL policies a mapping needs: its writer may write only under its prefix; a renderer
+/// may only read it. Printed by `git2kv policy` as Consul HCL and JSON, or as the etcdctl
+/// commands that create the etcd role and user.
 public struct ACLPolicy: Sendable, Equatable {
     public enum Access: String, Sendable { case read, write }
 
@@ -46,6 +47,20 @@ public struct ACLPolicy: Sendable, Equatable {
             return "{}"
         }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// etcdctl commands creating a role with this policy's key ranges and a user holding it.
+    /// Leases (sessions) need no permission in etcd. The password stays a shell variable.
+    public var etcdCommands: String {
+        let permission = access == .write ? "readwrite" : "read"
+        var lines = ["etcdctl role add \(name)"]
+        lines += keyPrefixes.map { "etcdctl role grant-permission --prefix=true \(name) \(permission) '\($0)'" }
+        lines += [
+            "etcdctl user add \(name) --interactive=false --new-user-password=\"$PASSWORD\"",
+            "etcdctl user grant-role \(name) \(name)",
+            "# its token_file then holds: \(name):$PASSWORD",
+        ]
+        return lines.joined(separator: "\n")
     }
 
     private static func keyPrefix(_ prefix: String) -> String {
