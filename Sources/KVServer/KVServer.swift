@@ -41,7 +41,9 @@ public struct KVServer: Sendable {
         await store.startSessionClocks()
         let application = Application(
             responder: ConsulHTTPResponder(store: store, limits: limits, requests: requests),
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "git2kv-kv-server"),
+            // A fleet reconnects all at once after a restart: a short accept queue drops SYNs and
+            // turns that into seconds of retransmits (the kernel caps this at somaxconn).
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "git2kv-kv-server", backlog: 4096),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
         do {

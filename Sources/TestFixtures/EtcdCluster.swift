@@ -27,7 +27,10 @@ public final class EtcdCluster: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw GitCLI.Failure(arguments: ["etcd"], status: -1, standardError: "\(Self.executable) is missing: install Debian's etcd-server (scripts/install-deps)")
         }
-        directory = try TemporaryDirectory(prefix: "git2kv-etcd")
+        // On tmpfs when there is one: etcd fsyncs every write, which on a shared disk stalls
+        // every other test running at the same time.
+        let memory = "/dev/shm"
+        directory = try TemporaryDirectory(prefix: "git2kv-etcd", in: FileManager.default.isWritableFile(atPath: memory) ? memory : nil)
         let ports = ClosedPort.find(count: 2 * size)
         members = (0..<size).map { index in
             Member(name: "m\(index)", clientURL: "http://127.0.0.1:\(ports[2 * index])", peerURL: "http://127.0.0.1:\(ports[2 * index + 1])")

@@ -26,15 +26,19 @@ public final class GitHTTPServer: Sendable {
     }
 }
 
-/// A loopback TCP port with nothing listening on it (bound, then released).
+/// A loopback TCP port with nothing listening on it (bound, then released). A port is handed
+/// out once per process, so tests starting servers in parallel never get the same one.
 public enum ClosedPort {
+    private static let issued = IssuedPorts()
+
     public static func find() -> Int { find(count: 1)[0] }
 
     /// `count` distinct ports: each stays bound until all are found, so none repeats.
     public static func find(count: Int) -> [Int] {
         var descriptors: [Int32] = []
         defer { descriptors.forEach { close($0) } }
-        return (0..<count).map { _ in
+        var ports: [Int] = []
+        while ports.count < count {
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             descriptors.append(descriptor)
             var address = sockaddr_in()
@@ -48,7 +52,18 @@ public enum ClosedPort {
                     return getsockname(descriptor, pointer, &length)
                 }
             }
-            return Int(UInt16(bigEndian: address.sin_port))
+            let port = Int(UInt16(bigEndian: address.sin_port))
+            if issued.claim(port) { ports.append(port) }
         }
+        return ports
+    }
+}
+
+private final class IssuedPorts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ports = Set<Int>()
+
+    func claim(_ port: Int) -> Bool {
+        lock.withLock { ports.insert(port).inserted }
     }
 }

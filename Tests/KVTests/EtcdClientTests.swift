@@ -94,9 +94,9 @@ struct EtcdClientTests {
         let store = try await TestStore.start(.etcd)
         defer { Task { await store.stop() } }
         let kv = store.kv
-        let old = try await kv.createSession(KVSessionOptions(name: "old", ttl: .seconds(2), lockDelay: .zero))
+        let old = try await kv.createSession(KVSessionOptions(name: "old", ttl: .seconds(4), lockDelay: .zero))
         #expect(try await kv.acquire("lead", value: [1], session: old))
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + .seconds(30)
         while try await kv.get("lead").value != nil, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
         }

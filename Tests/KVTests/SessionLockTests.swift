@@ -35,7 +35,8 @@ struct SessionLockTests {
     func expiryReleasesLock() async throws {
         let kv = try await ServerAndClient.start(server: .quickSessions())
         let client = kv.client
-        let kept = try await client.createSession(KVSessionOptions(name: "kept", ttl: .seconds(3), lockDelay: .zero))
+        // Generous for the kept session: the whole suite in parallel can stall this test for seconds.
+        let kept = try await client.createSession(KVSessionOptions(name: "kept", ttl: .seconds(15), lockDelay: .zero))
         let lapsed = try await client.createSession(KVSessionOptions(name: "lapsed", ttl: .seconds(2), lockDelay: .zero))
         #expect(try await client.acquire("locks/kept", value: [1], session: kept))
         #expect(try await client.acquire("locks/lapsed", value: [1], session: lapsed))
@@ -65,12 +66,12 @@ struct SessionLockTests {
         try await client.destroySession(ephemeral)
         #expect(try await client.get("nodes/web-1").value == nil)
 
-        let delayed = try await client.createSession(KVSessionOptions(name: "d", ttl: .seconds(10), lockDelay: .seconds(1)))
+        let delayed = try await client.createSession(KVSessionOptions(name: "d", ttl: .seconds(10), lockDelay: .seconds(5)))
         #expect(try await client.acquire("locks/x", value: [1], session: delayed))
         try await client.destroySession(delayed)
         let next = try await client.createSession(KVSessionOptions(name: "n", ttl: .seconds(10), lockDelay: .zero))
         #expect(!(try await client.acquire("locks/x", value: [2], session: next)), "lock delay still running")
-        try await Task.sleep(for: .milliseconds(1200))
+        try await Task.sleep(for: .milliseconds(5200))
         #expect(try await client.acquire("locks/x", value: [2], session: next))
         await kv.stop()
     }

@@ -7,7 +7,10 @@ import StoreFixtures
 import TestFixtures
 import Testing
 
-@Suite("Sync of bundle-layout mappings")
+/// Serialized: each case builds its fixture with the git CLI, which blocks a cooperative
+/// thread; two dozen cases at once (both stores) would hold the whole pool and starve every
+/// other test in the process.
+@Suite("Sync of bundle-layout mappings", .serialized)
 struct SyncTests {
     static let initialFiles: [FixtureChange] = [
         .text("apps/web/config.json", "{\"port\": 8080}\n"),

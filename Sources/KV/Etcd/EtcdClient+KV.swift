@@ -70,10 +70,10 @@ extension EtcdClient {
     /// watches the range from the revision after the index and reads again once something in
     /// it changed, or when the wait ran out (then the index comes back unchanged).
     ///
-    /// The index is the highest revision the answer reflects for this range: the newest
-    /// mod revision among the keys, the revision of the change that woke the watch, or etcd's
-    /// current revision when the range is empty or history was compacted. So a prefix's index
-    /// moves only when something under it changes, as with Consul.
+    /// The index is the newest mod revision among the keys, or the revision of the change that
+    /// woke the watch if that is newer (a deletion), or etcd's current revision when the range is
+    /// empty or history was compacted. So a prefix's index moves only when something under it
+    /// changes, as with Consul.
     private func read(_ range: EtcdRange, keysOnly: Bool, options: KVReadOptions, operation: String) async throws(KVError) -> KVRead<[KVEntry]> {
         let serializable = options.consistency == .stale
         guard let waitIndex = options.waitIndex, waitIndex > 0 else {
@@ -86,14 +86,10 @@ extension EtcdClient {
             let snapshot = try await self.range(range, keysOnly: keysOnly, revision: nil, serializable: serializable, operation: operation)
             return KVRead(value: snapshot.entries, index: waitIndex)
         case .changed(let revision):
-            do {
-                let snapshot = try await self.range(range, keysOnly: keysOnly, revision: revision, serializable: serializable, operation: operation)
-                return KVRead(value: snapshot.entries, index: max(UInt64(revision), snapshot.index))
-            } catch where error.message.contains("compacted") || error.message.contains("future revision") {
-                // That revision is gone (compacted) or not yet on this member (stale read).
-                let snapshot = try await self.range(range, keysOnly: keysOnly, revision: nil, serializable: serializable, operation: operation)
-                return KVRead(value: snapshot.entries, index: max(UInt64(revision), snapshot.revision))
-            }
+            // The newest value, not the one at `revision`: after a burst a watcher jumps to the
+            // end instead of walking through every intermediate write.
+            let snapshot = try await self.range(range, keysOnly: keysOnly, revision: nil, serializable: serializable, operation: operation)
+            return KVRead(value: snapshot.entries, index: max(UInt64(revision), snapshot.index))
         case .compacted:
             let snapshot = try await self.range(range, keysOnly: keysOnly, revision: nil, serializable: serializable, operation: operation)
             return KVRead(value: snapshot.entries, index: snapshot.revision)
