@@ -5,38 +5,19 @@ import KV
 import NIOCore
 import TestFixtures
 
-/// A single-member etcd (Debian's etcd-server) on free loopback ports, the peer of the KV benchmarks.
-final class EtcdServer: @unchecked Sendable {
+/// A single-member etcd (Debian's etcd-server) on free loopback ports with its data on disk, as
+/// kv-server's is in these benchmarks: the peer of the KV benchmarks, spoken to directly.
+final class EtcdServer: Sendable {
     let clientURL: String
-    private let process: Process
-    private let directory: TemporaryDirectory
+    private let cluster: EtcdCluster
 
     init() throws {
-        directory = try TemporaryDirectory(prefix: "git2kv-etcd")
-        let clientPort = ClosedPort.find()
-        let peerPort = ClosedPort.find()
-        clientURL = "http://127.0.0.1:\(clientPort)"
-        let peerURL = "http://127.0.0.1:\(peerPort)"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/etcd")
-        process.arguments = [
-            "--name", "bench", "--data-dir", directory.appending("data"),
-            "--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
-            "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
-            "--initial-cluster", "bench=\(peerURL)", "--log-level", "error",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        cluster = try EtcdCluster(dataParent: FileManager.default.temporaryDirectory.path)
+        clientURL = cluster.endpoints[0]
     }
 
-    /// Waits until etcd answers a put.
     func waitUntilReady() async throws {
-        for _ in 0..<100 {
-            if (try? await put("ready", value: "1")) != nil { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw BenchmarkFailure("etcd did not start at \(clientURL)")
+        try await cluster.waitUntilReady()
     }
 
     func put(_ key: String, value: String) async throws {
@@ -72,11 +53,6 @@ final class EtcdServer: @unchecked Sendable {
     static func base64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
 
     func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            var status: Int32 = 0
-            _ = waitpid(process.processIdentifier, &status, 0)
-        }
-        directory.remove()
+        cluster.stop()
     }
 }

@@ -11,6 +11,7 @@ import TestFixtures
 /// in another) from the KV write until all have verified and delivered the file, next to 1,000
 /// bare blocking queries on a key in the same run (the wake-up alone); and one `git2kv render`
 /// process watching 10 bundles: its RSS and its requests per bundle per watch wait when idle.
+/// The fan-out runs again on a real etcd member (Debian's etcd-server) in the same run.
 enum RenderBenchmark {
     static let watchers = 1_000
 
@@ -32,6 +33,17 @@ enum RenderBenchmark {
         let shared = try TemporaryDirectory(prefix: "git2kv-bench-render", in: "/dev/shm")
         defer { shared.remove() }
         try await measureFleet(&tmpfs, rounds: rounds, kv: kv, directory: shared, key: "bench/render/tmpfs")
+
+        let etcd = try EtcdCluster()
+        defer { etcd.stop() }
+        try await etcd.waitUntilReady()
+        let etcdClient = EtcdClient(.init(endpoints: etcd.endpoints))
+        var etcdBare = Timings(name: "1,000 etcd watches")
+        for round in 1...rounds { etcdBare.record(try await bareFanOut(etcdClient, round: round)) }
+        var etcdFleet = Timings(name: "1,000 renderers on etcd")
+        let etcdShared = try TemporaryDirectory(prefix: "git2kv-bench-render-etcd", in: "/dev/shm")
+        defer { etcdShared.remove() }
+        try await measureFleet(&etcdFleet, rounds: rounds, kv: etcdClient, kvSetting: "{ backend: etcd, address: \"\(etcd.endpoints[0])\" }", directory: etcdShared, key: "bench/render/etcd")
         let footprint = try await renderProcess(directory: directory)
         return """
             Machine: \(machineDescription()); \(rounds) rounds, medians.
@@ -40,6 +52,9 @@ enum RenderBenchmark {
             |---|---|---|---|---|
             | KV write → 1,000 watches verified and delivered (one process, `wait` 0), outputs on ext4 | \(formatMilliseconds(render.median)) (min \(formatMilliseconds(render.minimum)), max \(formatMilliseconds(render.maximum))) | \(formatMilliseconds(bare.median)) | \(String(format: "%.1f×", render.median.milliseconds / max(bare.median.milliseconds, 0.001))) | under 500 ms |
             | the same, outputs and state on tmpfs (/dev/shm) | \(formatMilliseconds(tmpfs.median)) (min \(formatMilliseconds(tmpfs.minimum)), max \(formatMilliseconds(tmpfs.maximum))) | \(formatMilliseconds(bare.median)) | \(String(format: "%.1f×", tmpfs.median.milliseconds / max(bare.median.milliseconds, 0.001))) | under 500 ms |
+            | the same on etcd (one member, data on tmpfs), outputs on tmpfs; peer: 1,000 bare blocking reads (watch streams) on etcd | \(formatMilliseconds(etcdFleet.median)) (min \(formatMilliseconds(etcdFleet.minimum)), max \(formatMilliseconds(etcdFleet.maximum))) | \(formatMilliseconds(etcdBare.median)) | \(String(format: "%.1f×", etcdFleet.median.milliseconds / max(etcdBare.median.milliseconds, 0.001))) | under 500 ms |
+
+            etcd next to kv-server on tmpfs: \(String(format: "%.2f×", etcdFleet.median.milliseconds / max(tmpfs.median.milliseconds, 0.001))) (renderers), \(String(format: "%.2f×", etcdBare.median.milliseconds / max(bare.median.milliseconds, 0.001))) (bare blocking reads).
 
             | measure | result | target |
             |---|---|---|
@@ -52,7 +67,13 @@ enum RenderBenchmark {
     }
 
     static func measureFleet(_ timings: inout Timings, rounds: Int, kv: ConsulClient, directory: TemporaryDirectory, key: String) async throws {
-        let fleet = try await Fleet.start(count: watchers, kv: kv, directory: directory, key: key)
+        try await measureFleet(&timings, rounds: rounds, kv: kv, kvSetting: "{ address: \"\(kv.configuration.address)\" }", directory: directory, key: key)
+    }
+
+    static func measureFleet(
+        _ timings: inout Timings, rounds: Int, kv: any KVStore, kvSetting: String, directory: TemporaryDirectory, key: String
+    ) async throws {
+        let fleet = try await Fleet.start(count: watchers, kv: kv, kvSetting: kvSetting, directory: directory, key: key)
         for round in 1...rounds {
             timings.record(try await fleet.deliver(round: round))
             try fleet.verify(round: round)
@@ -62,13 +83,13 @@ enum RenderBenchmark {
 
     /// Many renderers in this process, each with its own output file and state directory.
     struct Fleet {
-        let kv: ConsulClient
+        let kv: any KVStore
         let watchers: [RenderWatcher]
         let tasks: [Task<Void, Never>]
         let destinations: [String]
         let key: String
 
-        static func start(count: Int, kv: ConsulClient, directory: TemporaryDirectory, key: String) async throws -> Fleet {
+        static func start(count: Int, kv: any KVStore, kvSetting: String, directory: TemporaryDirectory, key: String) async throws -> Fleet {
             try await kv.put(key, value: try value(round: 0))
             var logger = Logger(label: "bench.render")
             logger.logLevel = .critical
@@ -81,7 +102,7 @@ enum RenderBenchmark {
                 let destination = node + "/app.conf"
                 let config = try RendererConfig.parse(
                     """
-                    kv: { address: "\(kv.configuration.address)" }
+                    kv: \(kvSetting)
                     state_dir: \(node)/state
                     wait: { min: 0s, max: 0s }
                     outputs:
@@ -148,7 +169,7 @@ enum RenderBenchmark {
     }
 
     /// 1,000 blocking queries on one key, one write: the time until the last one has it.
-    static func bareFanOut(_ kv: ConsulClient, round: Int) async throws -> Duration {
+    static func bareFanOut(_ kv: any KVStore, round: Int) async throws -> Duration {
         let key = "bench/bare/\(round)"
         try await kv.put(key, value: [0])
         let start = try await kv.get(key)

@@ -63,7 +63,9 @@ enum SyncBenchmark {
         }
 
         let rss = try peakRSSOfSyncProcess(directory: directory, fixture: fixture, server: server)
+        let stores = try await storeComparison(rounds: rounds, directory: directory, fixture: fixture, server: server)
         return report(rounds: rounds, initial: initial, clone: clone, bundleCommit: bundleCommit, filesCommit: filesCommit, costs: costs, rss: rss)
+            + "\n\n" + stores
     }
 
     struct CommitCost {

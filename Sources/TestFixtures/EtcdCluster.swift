@@ -22,15 +22,17 @@ public final class EtcdCluster: @unchecked Sendable {
     /// The client URLs of every member, as `kv.endpoints` lists them.
     public var endpoints: [String] { members.map(\.clientURL) }
 
-    /// Starts `size` members forming one cluster; call `waitUntilReady()` before use.
-    public init(size: Int = 1, extraArguments: [String] = []) throws {
+    /// Starts `size` members forming one cluster; call `waitUntilReady()` before use. Their data
+    /// goes under `dataParent`, or on tmpfs when nil.
+    public init(size: Int = 1, dataParent: String? = nil, extraArguments: [String] = []) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw GitCLI.Failure(arguments: ["etcd"], status: -1, standardError: "\(Self.executable) is missing: install Debian's etcd-server (scripts/install-deps)")
         }
         // On tmpfs when there is one: etcd fsyncs every write, which on a shared disk stalls
         // every other test running at the same time.
         let memory = "/dev/shm"
-        directory = try TemporaryDirectory(prefix: "git2kv-etcd", in: FileManager.default.isWritableFile(atPath: memory) ? memory : nil)
+        directory = try TemporaryDirectory(
+            prefix: "git2kv-etcd", in: dataParent ?? (FileManager.default.isWritableFile(atPath: memory) ? memory : nil))
         let ports = ClosedPort.find(count: 2 * size)
         members = (0..<size).map { index in
             Member(name: "m\(index)", clientURL: "http://127.0.0.1:\(ports[2 * index])", peerURL: "http://127.0.0.1:\(ports[2 * index + 1])")

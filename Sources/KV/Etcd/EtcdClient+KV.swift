@@ -85,9 +85,13 @@ extension EtcdClient {
         case .timedOut:
             let snapshot = try await self.range(range, keysOnly: keysOnly, revision: nil, serializable: serializable, operation: operation)
             return KVRead(value: snapshot.entries, index: waitIndex)
-        case .changed(let revision):
-            // The newest value, not the one at `revision`: after a burst a watcher jumps to the
-            // end instead of walking through every intermediate write.
+        case .changed(let revision, let latest):
+            // A single key's event carries its value: no second request. (A deleted key has none.)
+            if range.end == nil, !keysOnly, let latest, let pair = latest.kv {
+                return KVRead(value: latest.isDelete ? [] : [Self.entry(pair)], index: UInt64(revision))
+            }
+            // For a range, the newest values, not those at `revision`: after a burst a watcher
+            // jumps to the end instead of walking through every intermediate write.
             let snapshot = try await self.range(range, keysOnly: keysOnly, revision: nil, serializable: serializable, operation: operation)
             return KVRead(value: snapshot.entries, index: max(UInt64(revision), snapshot.index))
         case .compacted:

@@ -3,8 +3,9 @@ import NIOCore
 extension EtcdClient {
     /// How a wait on a range ended.
     enum RangeChange: Sendable {
-        /// Something in the range changed at this revision (the newest one seen).
-        case changed(revision: Int64)
+        /// Something in the range changed at this revision (the newest one seen); `latest` is the
+        /// last event of that message, which for a single key is its newest value.
+        case changed(revision: Int64, latest: EtcdWire.Event?)
         /// Nothing changed within the wait.
         case timedOut
         /// The revision to start from was compacted away: read the range afresh.
@@ -83,6 +84,6 @@ extension EtcdClient {
         let events = result.events ?? []
         guard !events.isEmpty else { return nil }
         let newest = events.compactMap { $0.kv?.modRevision?.value }.max() ?? result.header?.revision?.value ?? 0
-        return .changed(revision: newest)
+        return .changed(revision: newest, latest: events.last)
     }
 }

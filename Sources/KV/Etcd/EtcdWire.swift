@@ -180,7 +180,11 @@ enum EtcdWire {
     }
 
     struct Event: Decodable, Sendable {
+        /// "DELETE", or absent for a put (the gateway leaves out zero values).
+        var type: String?
         var kv: KeyValue?
+
+        var isDelete: Bool { type == "DELETE" }
     }
 
     // MARK: Leases and auth
