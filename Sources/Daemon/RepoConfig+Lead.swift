@@ -7,10 +7,3 @@ extension RepoConfig {
         MappingTarget(repo: name, reference: branches.first ?? "tags", mapping: mappings[0])
     }
 }
-
-extension Duration {
-    /// The duration in seconds, for rates, ages and gauges.
-    var inSeconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

@@ -4,14 +4,7 @@ extension ConsulClient {
     public func transaction(_ operations: [KVOperation]) async throws(KVError) -> KVTransactionResult {
         let operation = "txn of \(operations.count) operations"
         guard !operations.isEmpty else { return KVTransactionResult(entries: [], index: 0) }
-        guard operations.count <= limits.maxTransactionOperations else {
-            throw KVError(
-                kind: .tooManyOperations, operation: operation,
-                message: "a transaction holds at most \(limits.maxTransactionOperations) operations; split it at a consistent point")
-        }
-        for case .deleteTree(let prefix) in operations where !prefix.hasSuffix("/") {
-            throw KVError(kind: .invalidRequest, operation: operation, message: "delete-tree of \(prefix) needs a prefix ending in /")
-        }
+        try limits.check(operations, operation: operation)
         let body: [UInt8]
         do {
             body = Array(try JSONEncoder().encode(operations.map(ConsulWire.txnOperation)))

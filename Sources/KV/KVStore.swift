@@ -41,6 +41,19 @@ public struct KVLimits: Sendable, Hashable {
 
     /// Consul's defaults: 512 KiB values, 64 operations and 512 KiB per transaction.
     public static let consul = KVLimits(maxValueSize: 512 * 1024, maxTransactionOperations: 64, maxTransactionBytes: 512 * 1024)
+
+    /// What every store refuses before sending a transaction: more operations than one may hold,
+    /// and a recursive delete of a prefix without its `/` (it would take the prefix's siblings).
+    func check(_ operations: [KVOperation], operation: String) throws(KVError) {
+        guard operations.count <= maxTransactionOperations else {
+            throw KVError(
+                kind: .tooManyOperations, operation: operation,
+                message: "a transaction holds at most \(maxTransactionOperations) operations; split it at a consistent point")
+        }
+        for case .deleteTree(let prefix) in operations where !prefix.hasSuffix("/") {
+            throw KVError(kind: .invalidRequest, operation: operation, message: "delete-tree of \(prefix) needs a prefix ending in /")
+        }
+    }
 }
 
 extension KVStore {

@@ -34,34 +34,6 @@ struct ConsulClientTests {
         await kv.stop()
     }
 
-    @Test("compare-and-set: 0 creates only, a stale index is refused")
-    func compareAndSet() async throws {
-        let kv = try await ServerAndClient.start()
-        let client = kv.client
-        #expect(try await client.put("k", value: [1], cas: 0))
-        #expect(!(try await client.put("k", value: [2], cas: 0)))
-        let current = try #require(try await client.get("k").value)
-        #expect(try await client.put("k", value: [3], cas: current.modifyIndex))
-        #expect(!(try await client.put("k", value: [4], cas: current.modifyIndex)))
-        #expect(try await client.get("k").value?.value == [3])
-        #expect(!(try await client.delete("k", cas: current.modifyIndex)))
-        await kv.stop()
-    }
-
-    @Test("a recursive delete needs a prefix ending in / and never touches siblings that share its start")
-    func deleteTreeIsScoped() async throws {
-        let kv = try await ServerAndClient.start()
-        let client = kv.client
-        for key in ["app/test/a", "app/test/b", "app/test_dev/a", "app/testing"] {
-            try await client.put(key, value: [1])
-        }
-        let refused = await #expect(throws: KVError.self) { try await client.deleteTree(prefix: "app/test") }
-        #expect(refused?.kind == .invalidRequest)
-        try await client.deleteTree(prefix: "app/test/")
-        #expect(try await client.list(prefix: "app/").value.map(\.key) == ["app/test_dev/a", "app/testing"])
-        await kv.stop()
-    }
-
     @Test("a transaction applies all operations at one index, or none, naming the failing operation")
     func transactions() async throws {
         let kv = try await ServerAndClient.start()

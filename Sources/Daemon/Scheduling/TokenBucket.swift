@@ -1,3 +1,4 @@
+import KV
 public import Pipeline
 
 /// The daemon-wide limit on KV write operations: `rate` per second, up to `burst` at once.

@@ -5,11 +5,7 @@ extension EtcdClient {
     public func transaction(_ operations: [KVOperation]) async throws(KVError) -> KVTransactionResult {
         let operation = "txn of \(operations.count) operations"
         guard !operations.isEmpty else { return KVTransactionResult(entries: [], index: 0) }
-        guard operations.count <= limits.maxTransactionOperations else {
-            throw KVError(
-                kind: .tooManyOperations, operation: operation,
-                message: "a transaction holds at most \(limits.maxTransactionOperations) operations; split it at a consistent point")
-        }
+        try limits.check(operations, operation: operation)
         let plan = try EtcdTxnPlan(operations, operation: operation)
         guard plan.payloadBytes <= limits.maxTransactionBytes else {
             throw KVError(
@@ -70,9 +66,6 @@ struct EtcdTxnPlan {
                 addGuard(EtcdCompare.modifyIndex(key: key, equals: expected), from: index, item)
                 addDelete(EtcdRange(key: key), from: index)
             case .deleteTree(let prefix):
-                guard prefix.hasSuffix("/") else {
-                    throw KVError(kind: .invalidRequest, operation: operation, message: "delete-tree of \(prefix) needs a prefix ending in /")
-                }
                 addDelete(EtcdRange(prefix: prefix), from: index)
             case .checkIndex(let key, let expected):
                 addGuard(EtcdCompare.modifyIndex(key: key, equals: expected), from: index, item)

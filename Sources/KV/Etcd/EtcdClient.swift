@@ -255,6 +255,3 @@ extension KVLimits {
     public static let etcd = KVLimits(maxValueSize: 1024 * 1024, maxTransactionOperations: 128, maxTransactionBytes: 1536 * 1024)
 }
 
-extension Duration {
-    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
