@@ -89,6 +89,19 @@ struct EtcdClientTests {
         #expect(malformed.map { !"\($0)".contains("no-colon-secret") } == true)
     }
 
+    @Test("an expired auth token is replaced by logging in again, without the caller noticing")
+    func expiredTokenRenewed() async throws {
+        let cluster = try EtcdCluster(extraArguments: ["--auth-token-ttl", "1"])
+        defer { cluster.stop() }
+        try await cluster.waitUntilReady()
+        try await cluster.addUser("apps", password: "apps-secret", prefixes: ["config/apps/"], write: true)
+        try await cluster.enableAuth(rootPassword: "root-secret")
+        let client = EtcdClient(.init(endpoints: cluster.endpoints, credentials: .init(user: "apps", password: "apps-secret")))
+        #expect(try await client.put("config/apps/a", value: [1]))
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await client.get("config/apps/a").value?.value == [1], "the token expired after 1 s; the client logged in again")
+    }
+
     @Test("an expired lease frees its lock and a guarded write of the old holder fails")
     func leaseExpiry() async throws {
         let store = try await TestStore.start(.etcd)
