@@ -87,6 +87,8 @@ struct EtcdClientTests {
 
         let malformed = #expect(throws: KVError.self) { try EtcdClient.Credentials.parse("no-colon-secret") }
         #expect(malformed.map { !"\($0)".contains("no-colon-secret") } == true)
+        let parsed = try EtcdClient.Credentials.parse("apps:apps-secret")
+        #expect(!"\(parsed) \(String(reflecting: parsed)) \(EtcdClient.Configuration(endpoints: [], credentials: parsed))".contains("apps-secret"))
     }
 
     @Test("an expired auth token is replaced by logging in again, without the caller noticing")

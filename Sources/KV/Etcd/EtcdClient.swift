@@ -29,8 +29,8 @@ public final class EtcdClient: KVStore, Sendable {
     }
 
     /// An etcd user; the secret is read from `token_file`/`token_env` as `USER:PASSWORD`, the
-    /// form `etcdctl --user` takes.
-    public struct Credentials: Sendable, Hashable {
+    /// form `etcdctl --user` takes. Printing it shows the user only.
+    public struct Credentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
         public var user: String
         public var password: String
 
@@ -38,6 +38,9 @@ public final class EtcdClient: KVStore, Sendable {
             self.user = user
             self.password = password
         }
+
+        public var description: String { "\(user):<password>" }
+        public var debugDescription: String { description }
 
         /// Parses `USER:PASSWORD`; the error never repeats the secret.
         public static func parse(_ secret: String) throws(KVError) -> Credentials {
