@@ -32,6 +32,10 @@ public actor GitRepository {
         self.init(handle: repository!, path: path)
     }
 
+    init(wrapping handle: OpaquePointer, path: String) {
+        self.init(handle: handle, path: path)
+    }
+
     private init(handle: OpaquePointer, path: String) {
         owner = RepositoryHandle(handle)
         self.path = path

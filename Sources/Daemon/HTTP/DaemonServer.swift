@@ -19,7 +19,8 @@ public struct DaemonServer: Sendable {
     }
 
     /// Starts the daemon and serves until stopped: by a signal with `handleSignals`, otherwise
-    /// by cancelling the task. `onListening` receives the bound port.
+    /// by cancelling the task; either way the shutdown is graceful (running syncs finish, the
+    /// listener closes cleanly). `onListening` receives the bound port.
     public func run(handleSignals: Bool, port overridePort: Int? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let (host, configuredPort) = try Self.hostAndPort(config.serve.listen)
         try await daemon.start()
@@ -33,7 +34,15 @@ public struct DaemonServer: Sendable {
         if handleSignals {
             try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         } else {
-            try await application.runService(gracefulShutdownSignals: [])
+            // The group runs in its own task so that cancelling ours asks for a graceful
+            // shutdown instead of cancelling the listener mid-flight.
+            let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [application], logger: logger))
+            let running = Task { try await group.run() }
+            try await withTaskCancellationHandler {
+                try await running.value
+            } onCancel: {
+                Task { await group.triggerGracefulShutdown() }
+            }
         }
     }
 
