@@ -21,7 +21,7 @@ final class EtcdServer: Sendable {
     }
 
     func put(_ key: String, value: String) async throws {
-        let body = #"{"key":"\#(Self.base64(key))","value":"\#(Self.base64(value))"}"#
+        let body = #"{"key":"\#(EtcdCluster.base64(key))","value":"\#(EtcdCluster.base64(value))"}"#
         var request = HTTPClientRequest(url: clientURL + "/v3/kv/put")
         request.method = .POST
         request.body = .bytes(ByteBuffer(string: body))
@@ -35,7 +35,7 @@ final class EtcdServer: Sendable {
     func watchForOneChange(_ key: String, created: @Sendable () -> Void) async throws {
         var request = HTTPClientRequest(url: clientURL + "/v3/watch")
         request.method = .POST
-        request.body = .bytes(ByteBuffer(string: #"{"create_request":{"key":"\#(Self.base64(key))"}}"#))
+        request.body = .bytes(ByteBuffer(string: #"{"create_request":{"key":"\#(EtcdCluster.base64(key))"}}"#))
         let response = try await ConsulClient.sharedHTTPClient.execute(request, timeout: .seconds(120))
         var seen = ""
         var confirmed = false
@@ -49,8 +49,6 @@ final class EtcdServer: Sendable {
         }
         throw BenchmarkFailure("etcd closed a watch stream without an event")
     }
-
-    static func base64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
 
     func stop() {
         cluster.stop()

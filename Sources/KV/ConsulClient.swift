@@ -91,17 +91,8 @@ public final class ConsulClient: KVStore, Sendable {
             let collected = try await response.body.collect(upTo: 256 << 20)
             return Reply(status: Int(response.status.code), headers: response.headers, body: Array(buffer: collected))
         } catch {
-            throw Self.transportError(error, operation: operation, address: baseURL)
+            throw KVError.transport(error, operation: operation, address: baseURL)
         }
-    }
-
-    private static func transportError(_ error: any Error, operation: String, address: String) -> KVError {
-        let text = String(describing: error)
-        let timedOut = (error as? HTTPClientError).map { [.deadlineExceeded, .readTimeout, .connectTimeout].contains($0) } ?? false
-        if timedOut || text.lowercased().contains("timeout") {
-            return KVError(kind: .timeout, operation: operation, message: "no answer from \(address) in time")
-        }
-        return KVError(kind: .connectionFailed, operation: operation, message: "cannot reach \(address): \(text)")
     }
 
     /// Maps a non-success status to an error that names the operation.

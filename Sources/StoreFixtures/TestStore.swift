@@ -10,6 +10,15 @@ public enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertibl
     case etcd
 
     public var description: String { rawValue }
+
+    /// The `kv:` flow mapping of a daemon or renderer configuration naming a store of this
+    /// backend at `address`.
+    public func kvSetting(address: String) -> String {
+        switch self {
+        case .kvServer: "{ address: \"\(address)\" }"
+        case .etcd: "{ backend: etcd, address: \"\(address)\" }"
+        }
+    }
 }
 
 /// A running store of one backend, a client for it, and the `kv:` setting that names it.
@@ -44,12 +53,7 @@ public final class TestStore: Sendable {
     }
 
     /// The `kv:` flow mapping of a daemon or renderer configuration for this store.
-    public var kvSetting: String {
-        switch backend {
-        case .kvServer: "{ address: \"\(address)\" }"
-        case .etcd: "{ backend: etcd, address: \"\(address)\" }"
-        }
-    }
+    public var kvSetting: String { backend.kvSetting(address: address) }
 
     /// The same store through a client with other credentials (a Consul token, or an etcd `USER:PASSWORD`).
     public func client(token: String?) -> any KVStore & KVLocking {

@@ -26,9 +26,7 @@ struct E2EStore {
     }
 
     /// The `kv:` flow mapping naming this store in a configuration file.
-    var kvSetting: String {
-        backend == .etcd ? "{ backend: etcd, address: \"\(address)\" }" : "{ address: \"\(address)\" }"
-    }
+    var kvSetting: String { backend.kvSetting(address: address) }
 
     func stop() {
         server?.kill()

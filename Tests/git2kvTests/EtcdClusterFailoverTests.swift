@@ -47,10 +47,10 @@ struct EtcdClusterFailoverTests {
         let kv = EtcdClient(.init(endpoints: endpoints.reversed(), requestTimeout: .seconds(5)))
         let serve = try BackgroundProcess(Git2KVBinary.path, ["serve", "--config", daemonConfig, "--log-level", "error"])
         defer { serve.kill() }
-        try await waitFor("the first sync", timeout: .seconds(30)) { try await liveCommit(kv) == repository.head() }
+        try await eventually("the first sync", timeout: .seconds(30)) { try await liveCommit(kv) == repository.head() }
         let render = try BackgroundProcess(Git2KVBinary.path, ["render", "--config", renderConfig, "--log-level", "error"])
         defer { render.kill() }
-        try await waitFor("the first render", timeout: .seconds(30)) { read(delivered) == "0" }
+        try await eventually("the first render", timeout: .seconds(30)) { read(delivered) == "0" }
 
         var history = [try repository.head()]
         var apiPort = "0"
@@ -65,8 +65,8 @@ struct EtcdClusterFailoverTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         let head = history.last!
-        try await waitFor("the sync of the last commit after the election", timeout: .seconds(60)) { try await liveCommit(kv) == head }
-        try await waitFor("the renderer to deliver the last change", timeout: .seconds(60)) { read(delivered) == "20" }
+        try await eventually("the sync of the last commit after the election", timeout: .seconds(60)) { try await liveCommit(kv) == head }
+        try await eventually("the renderer to deliver the last change", timeout: .seconds(60)) { read(delivered) == "20" }
         #expect(serve.isRunning && render.isRunning)
         #expect(try await cluster.leader().name != leader.name)
 
@@ -103,15 +103,5 @@ struct EtcdClusterFailoverTests {
 
     private func read(_ path: String) -> String? {
         FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    private func waitFor(_ what: String, timeout: Duration, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("timed out waiting for \(what)")
-        throw CancellationError()
     }
 }

@@ -61,14 +61,7 @@ struct RenderProcessTests {
         }
 
         func waitFor(_ what: String, timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws {
-            let deadline = ContinuousClock.now + timeout
-            while !condition() {
-                guard ContinuousClock.now < deadline else {
-                    Issue.record("timed out waiting for \(what)")
-                    throw CancellationError()
-                }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            try await eventually(what, timeout: timeout) { condition() }
         }
     }
 

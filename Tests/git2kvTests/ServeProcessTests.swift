@@ -50,14 +50,7 @@ struct ServeProcessTests {
         }
 
         func waitFor(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
-            let clock = ContinuousClock()
-            let deadline = clock.now + timeout
-            while clock.now < deadline {
-                if try await condition() { return }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            Issue.record("timed out waiting for \(what)")
-            throw CancellationError()
+            try await eventually(what, timeout: timeout, condition)
         }
 
         func stop() {

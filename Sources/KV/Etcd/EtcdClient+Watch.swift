@@ -48,7 +48,7 @@ extension EtcdClient {
     }
 
     private func streamUntilChange(_ body: [UInt8], operation: String) async throws(KVError) -> RangeChange {
-        let response = try await openStream("/v3/watch", body, operation: operation)
+        let (endpoint, response) = try await openStream("/v3/watch", body, operation: operation)
         var pending: [UInt8] = []
         do {
             for try await chunk in response.body {
@@ -62,7 +62,7 @@ extension EtcdClient {
         } catch let error as KVError {
             throw error
         } catch {
-            throw Self.transportError(error, operation: operation, url: "the watch stream")
+            throw Self.transportError(error, operation: operation, url: endpoint)
         }
         if let change = try interpretWatchLine(pending, operation: operation) { return change }
         throw KVError(kind: .connectionFailed, operation: operation, message: "etcd closed the watch stream")

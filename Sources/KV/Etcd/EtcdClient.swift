@@ -107,15 +107,15 @@ public final class EtcdClient: KVStore, Sendable {
         }
     }
 
-    /// Opens a request whose answer is read as a stream (a watch).
-    func openStream(_ path: String, _ body: [UInt8], operation: String) async throws(KVError) -> HTTPClientResponse {
+    /// Opens a request whose answer is read as a stream (a watch), on the member returned with it.
+    func openStream(_ path: String, _ body: [UInt8], operation: String) async throws(KVError) -> (endpoint: String, response: HTTPClientResponse) {
         try await onMembers(operation: operation) { endpoint throws(KVError) in
             let response = try await execute(endpoint + path, body, timeout: configuration.requestTimeout, operation: operation)
             guard response.status == .ok else {
                 let collected = try await collect(response, operation: operation, endpoint: endpoint)
                 throw failure(Reply(status: Int(response.status.code), body: collected), operation: operation)
             }
-            return response
+            return (endpoint, response)
         }
     }
 
@@ -179,13 +179,7 @@ public final class EtcdClient: KVStore, Sendable {
     }
 
     static func transportError(_ error: any Error, operation: String, url: String) -> KVError {
-        let address = Self.origin(of: url)
-        let text = String(describing: error)
-        let timedOut = (error as? HTTPClientError).map { [.deadlineExceeded, .readTimeout, .connectTimeout].contains($0) } ?? false
-        if timedOut || text.lowercased().contains("timeout") {
-            return KVError(kind: .timeout, operation: operation, message: "no answer from etcd at \(address) in time")
-        }
-        return KVError(kind: .connectionFailed, operation: operation, message: "cannot reach etcd at \(address): \(text)")
+        KVError.transport(error, operation: operation, address: "etcd at \(origin(of: url))")
     }
 
     private static func origin(of url: String) -> String {
