@@ -196,6 +196,20 @@ let package = Package(
             path: "Benchmarks/Render",
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "git2kv-reliability",
+            dependencies: [
+                "BundleFormat", "KV", "Pipeline", "TestFixtures",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Reliability",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "GitKitTests",
             dependencies: ["GitKit", "Secrets", "TestFixtures"],

@@ -5,13 +5,14 @@ public import Secrets
 public enum KVConnection {
     public static func open(_ config: KVConfig, token: SecretSource?) throws(SyncError) -> any KVStore & KVLocking {
         do {
-            let secret = try (token ?? config.token).map { source throws(KVError) in try KVToken.read(source) }
+            let source = token ?? config.token
+            let secret = try source.map { source throws(KVError) in try KVToken.read(source) }
             let usesTLS = config.tls.caFile != nil || config.tls.certificateFile != nil
             let http = usesTLS ? try ConsulClient.httpClient(tls: config.tls) : ConsulClient.sharedHTTPClient
             switch config.backend {
             case .etcd:
                 let configuration = EtcdClient.Configuration(
-                    endpoints: config.memberAddresses, credentials: try secret.map { secret throws(KVError) in try EtcdClient.Credentials.parse(secret) },
+                    endpoints: config.memberAddresses, credentials: try secret.map { secret throws(KVError) in try credentials(secret, from: source) },
                     requestTimeout: config.requestTimeout)
                 return EtcdClient(configuration, httpClient: http)
             case .consul:
@@ -21,6 +22,15 @@ public enum KVConnection {
             }
         } catch {
             throw SyncError(.kv, error.description)
+        }
+    }
+
+    /// Parses etcd's `USER:PASSWORD`; a malformed one is reported with where it came from.
+    private static func credentials(_ secret: String, from source: SecretSource?) throws(KVError) -> EtcdClient.Credentials {
+        do {
+            return try EtcdClient.Credentials.parse(secret)
+        } catch {
+            throw KVError(kind: error.kind, operation: "read etcd credentials from \(source?.description ?? "the token")", message: error.message)
         }
     }
 }

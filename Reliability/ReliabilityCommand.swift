@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+
+/// `git2kv-reliability`: kill -9 chaos while commits flow, then the bad-input corpus, then one
+/// short report. Exits 1 when anything was lost, torn, or answered unexpectedly.
+@main
+struct ReliabilityCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "git2kv-reliability",
+        abstract: "Kill kv-server, the daemon and a renderer at random while commits flow; feed every kind of bad input; report what was lost.")
+
+    @Option(help: "kill -9 cycles per process.")
+    var cycles = 100
+
+    @Option(help: "Seed of the commits and the kill schedule (a run is repeatable from it).")
+    var seed = UInt64(Date().timeIntervalSince1970)
+
+    @Flag(help: "Run only the bad-input corpus.")
+    var corpusOnly = false
+
+    @Flag(help: "Keep the work directory (logs, repository, KV data) for a look afterwards.")
+    var keep = false
+
+    func run() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("git2kv-reliability-\(UUID().uuidString.prefix(8))").path
+        defer { if !keep { try? FileManager.default.removeItem(atPath: root) } }
+        var lines: [String] = []
+        var passed = true
+        var dataLost = 0
+        if !corpusOnly {
+            let chaos = try await ChaosRun(cyclesPerProcess: cycles, seed: seed, root: root + "/chaos").run()
+            lines += chaos.lines
+            passed = passed && chaos.passed
+            dataLost += chaos.dataLost
+        }
+        let corpus = try await BadInputCorpus(root: root + "/corpus").run()
+        lines += corpus.lines
+        passed = passed && corpus.passed
+        dataLost += corpus.dataLost
+        lines.append("data lost: \(dataLost)")
+        print("git2kv reliability: " + (passed ? "PASS" : "FAIL"))
+        lines.forEach { print($0) }
+        if keep { print("work directory: \(root)") }
+        if !passed { throw ExitCode.failure }
+    }
+}
