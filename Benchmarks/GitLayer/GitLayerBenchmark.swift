@@ -88,6 +88,8 @@ enum GitLayerBenchmark {
             lines.append(
                 "| \(measurement.name) | \(formatMilliseconds(measurement.median)) | \(formatMilliseconds(measurement.minimum)) | \(formatMilliseconds(measurement.maximum)) | \(String(format: "%.3f", ratio)) |")
         }
+        let slowest = measurements.filter { $0.name != baseline.name }.map { $0.median.milliseconds / baseline.median.milliseconds }.max() ?? 1
+        lines += ["", targetLine("git2kv at most half the git CLI's time", met: slowest <= 0.5, measured: String(format: "slowest git2kv row at %.3f× the git CLI", slowest))]
         return lines.joined(separator: "\n")
     }
 }

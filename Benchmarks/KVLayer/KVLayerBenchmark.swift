@@ -140,6 +140,9 @@ enum KVLayerBenchmark {
 
             Idle: a watch on an unchanged key with a 1 s wait made \(String(format: "%.2f", idle)) requests per \
             second over 10 s, i.e. one request per wait period (etcd holds one open stream instead).
+
+            \(targetLine("fan-out under 250 ms and no slower than etcd", met: kvFanOut.median < .milliseconds(250) && fanOutRatio <= 1, measured: "\(formatMilliseconds(kvFanOut.median)), \(String(format: "%.2f", fanOutRatio))× etcd's time"))
+            \(targetLine("durable writes at least etcd's rate", met: writeRatio >= 1, measured: String(format: "%.2f× etcd's rate", writeRatio)))
             """
     }
 }

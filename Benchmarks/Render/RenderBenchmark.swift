@@ -63,6 +63,12 @@ enum RenderBenchmark {
             | of the RSS: private anonymous memory (heap, stacks) | \(footprint.anonymous) MiB | — |
             | of the RSS: proportional share (PSS; code pages shared with other processes counted in part) | \(footprint.proportional) MiB | — |
             | idle: requests per bundle per watch wait (`watch.wait` 2 s, 10 s measured) | \(String(format: "%.2f", footprint.requestsPerBundlePerWait)) | 1 |
+
+            \(targetLine("1,000 renderers delivered under 500 ms (ext4)", met: render.median < .milliseconds(500), measured: formatMilliseconds(render.median)))
+            \(targetLine("1,000 renderers delivered under 500 ms (tmpfs)", met: tmpfs.median < .milliseconds(500), measured: formatMilliseconds(tmpfs.median)))
+            \(targetLine("1,000 renderers delivered under 500 ms (etcd)", met: etcdFleet.median < .milliseconds(500), measured: formatMilliseconds(etcdFleet.median)))
+            \(targetLine("renderer peak RSS under 30 MB", met: footprint.peak * 1_048_576 < 30_000_000, measured: "\(footprint.peak) MiB"))
+            \(targetLine("idle: one request per bundle per watch wait", met: footprint.requestsPerBundlePerWait <= 1.05, measured: String(format: "%.2f", footprint.requestsPerBundlePerWait)))
             """
     }
 

@@ -36,6 +36,9 @@ enum ServeBenchmark {
             |---|---|---|
             | idle `git2kv serve`, 20 mappings (all synced, 3 s quiet): RSS | \(memory.idle) MiB | under 100 MB |
             | same process, peak RSS since start | \(memory.peak) MiB | — |
+
+            \(targetLine("webhook to acknowledged transaction under 200 ms", met: latency.webhook.median < .milliseconds(200), measured: formatMilliseconds(latency.webhook.median)))
+            \(targetLine("idle RSS under 100 MB", met: memory.idle * 1_048_576 < 100_000_000, measured: "\(memory.idle) MiB"))
             """
     }
 

@@ -172,6 +172,10 @@ enum SyncBenchmark {
             (consul-template's `tree`, git2consul's usual consumers) wakes for any change under it.
 
             Peak RSS of `git2kv sync` (initial sync of the repository, bundle layout): \(rss / 1024) MiB.
+
+            \(targetLine("initial sync under 5 s", met: initial.median < .seconds(5), measured: formatMilliseconds(initial.median)))
+            \(targetLine("one-file commit under 100 ms", met: bundleCommit.median < .milliseconds(100) && filesCommit.median < .milliseconds(100), measured: "bundle \(formatMilliseconds(bundleCommit.median)), files \(formatMilliseconds(filesCommit.median))"))
+            \(targetLine("peak RSS under 200 MB", met: rss * 1024 < 200_000_000, measured: "\(rss / 1024) MiB"))
             """
     }
 }
