@@ -217,7 +217,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BundleFormatTests",
-            dependencies: ["BundleFormat"],
+            dependencies: ["BundleFormat", "TestFixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(

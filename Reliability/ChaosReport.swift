@@ -32,8 +32,11 @@ struct ChaosReport {
         let perProcess = processNames.map { "\($0) \(survived[$0] ?? 0)/\(kills)" }.joined(separator: ", ")
         var lines = [
             "chaos: \(cyclesSurvived) of \(cyclesAttempted) kill -9 cycles survived (\(perProcess)) in \(Int(duration.components.seconds)) s, seed \(seed)",
-            "commits: \(commits) made (\(findings["commits during chaos"]) during the kills); webhooks: \(findings["webhooks accepted"]) accepted, \(findings["webhooks unanswered (daemon down)"]) unanswered while the daemon was down",
-            "KV watcher: \(findings["bundle values checked"]) bundle values verified (\(findings["chunked bundle values checked"]) chunked), \(findings["state values checked"]) state values, \(findings["KV snapshots checked"]) snapshots; \(findings["watcher read errors"]) reads failed while kv-server was down; index went back \(findings["kv index went back"]) times",
+            "commits: \(commits) made (\(findings["commits during chaos"]) during the kills); webhooks: "
+                + "\(findings["webhooks accepted"]) accepted, \(findings["webhooks unanswered (daemon down)"]) unanswered while the daemon was down",
+            "KV watcher: \(findings["bundle values checked"]) bundle values verified (\(findings["chunked bundle values checked"]) chunked), "
+                + "\(findings["state values checked"]) state values, \(findings["KV snapshots checked"]) snapshots; "
+                + "\(findings["watcher read errors"]) reads failed while kv-server was down; index went back \(findings["kv index went back"]) times",
             "file watcher: \(findings["rendered contents checked"]) distinct rendered contents checked over \(findings["rendered file reads checked"]) reads",
             "commands: \(commandRuns.count) runs, \(repeatedCommands) repeated for the same content (at most one per renderer kill is allowed: \(kills))",
             "end state: " + (finalMismatches.isEmpty ? "KV equals git at the head; every rendered file equals its expected render" : "\(finalMismatches.count) differences"),

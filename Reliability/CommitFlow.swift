@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import TestFixtures
 
 /// Keeps commits flowing on a thread of its own (the git CLI blocks), every 100 to 400 ms,
 /// and announces about half of them with a signed generic webhook; the rest the poll finds.

@@ -97,7 +97,8 @@ struct ConfigCorpus {
             let result = try ProcessRunner.run(
                 "/usr/bin/timeout", ["20", Git2KVBinary.path] + item.command + ["--config", path],
                 environment: ProcessInfo.processInfo.environment.merging(["RELIABILITY_CORPUS_TOKEN": Self.secret]) { $1 })
-            outcomes.append(CorpusOutcome(category: "configs", input: item.input, problem: expectFailure(result, naming: (item.namesConfigFile ? [path] : []) + item.expected, never: [Self.secret])))
+            let expected = (item.namesConfigFile ? [path] : []) + item.expected
+            outcomes.append(CorpusOutcome(category: "configs", input: item.input, problem: expectFailure(result, naming: expected, never: [Self.secret])))
         }
         return outcomes
     }

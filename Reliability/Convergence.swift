@@ -25,15 +25,24 @@ struct Convergence: Sendable {
 
     private func isSettled() async -> Bool {
         guard let head = history.head, let tree = history.tree(at: head) else { return false }
-        for prefix in ["config/apps", "config/flat"] {
-            guard let entry = try? await kv.get(prefix + "/.git2kv/state").value, (try? SyncState.decode(entry.value))?.commit.id == head else {
-                return false
-            }
+        for (prefix, source) in Self.mappings {
+            let state = (try? await kv.get(prefix + "/.git2kv/state").value).flatMap { $0.flatMap { try? SyncState.decode($0.value) } }
+            guard holdsHead(state, source: source, head: head) else { return false }
         }
         for (destination, content) in ExpectedRender.outputs(of: tree, in: workspace) where read(destination) != content {
             return false
         }
         return commandRuns().last == read(workspace.webConf).map(Self.sha256)
+    }
+
+    /// The two mappings of the chaos configuration: KV prefix and repository source.
+    static let mappings = [("config/apps", "apps"), ("config/flat", "flat")]
+
+    /// A mapping's state names the commit it last wrote; commits that do not change its source
+    /// (or change it back) write nothing, so it holds the head when its source is the head's.
+    private func holdsHead(_ state: SyncState?, source: String, head: String) -> Bool {
+        guard let commit = state?.commit.id, let files = history.files(under: source, at: commit) else { return false }
+        return files == history.files(under: source, at: head)
     }
 
     /// Every difference between KV and git at the head, and between each destination and its
@@ -46,9 +55,11 @@ struct Convergence: Sendable {
 
         guard let entries = try? await kv.list(prefix: "config/").value else { return differences + ["KV could not be read at the end"] }
         var values = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
-        for prefix in ["config/apps", "config/flat"] {
+        for (prefix, source) in Self.mappings {
             let state = values.removeValue(forKey: prefix + "/.git2kv/state").flatMap { try? SyncState.decode($0) }
-            if state?.commit.id != head { differences.append("\(prefix)/.git2kv/state does not name the head \(head.prefix(12))") }
+            if !holdsHead(state, source: source, head: head) {
+                differences.append("\(prefix)/.git2kv/state names \(state?.commit.id.prefix(12) ?? "nothing"), whose \(source)/ differs from the head \(head.prefix(12))")
+            }
         }
         differences += compareBundles(tree: tree, head: head, values: &values)
         differences += compareFlatFiles(tree: tree, values: &values)
