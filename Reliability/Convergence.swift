@@ -1,5 +1,4 @@
 import BundleFormat
-import Crypto
 import Foundation
 import KV
 import Pipeline
@@ -29,10 +28,10 @@ struct Convergence: Sendable {
             let state = (try? await kv.get(prefix + "/.git2kv/state").value).flatMap { $0.flatMap { try? SyncState.decode($0.value) } }
             guard holdsHead(state, source: source, head: head) else { return false }
         }
-        for (destination, content) in ExpectedRender.outputs(of: tree, in: workspace) where read(destination) != content {
+        for (destination, content) in ExpectedRender.outputs(of: tree, in: workspace) where fileBytes(destination) != content {
             return false
         }
-        return commandRuns().last == read(workspace.webConf).map(Self.sha256)
+        return commandRuns().last == fileBytes(workspace.webConf).map { SHA256Hex.of($0) }
     }
 
     /// The two mappings of the chaos configuration: KV prefix and repository source.
@@ -65,7 +64,7 @@ struct Convergence: Sendable {
         differences += compareFlatFiles(tree: tree, values: &values)
         differences += values.keys.sorted().map { "\($0) is in KV but git has nothing for it" }
         for (destination, content) in ExpectedRender.outputs(of: tree, in: workspace).sorted(by: { $0.key < $1.key })
-        where read(destination) != content {
+        where fileBytes(destination) != content {
             differences.append("\(destination) does not hold the head's render")
         }
         return differences
@@ -121,14 +120,6 @@ struct Convergence: Sendable {
 
     /// The sha256 of web.conf each time its command ran, in order.
     func commandRuns() -> [String] {
-        (read(workspace.commandLog).map { String(decoding: $0, as: UTF8.self) } ?? "").split(separator: "\n").map(String.init)
-    }
-
-    private func read(_ path: String) -> [UInt8]? {
-        FileManager.default.contents(atPath: path).map { [UInt8]($0) }
-    }
-
-    static func sha256(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        (fileBytes(workspace.commandLog).map { String(decoding: $0, as: UTF8.self) } ?? "").split(separator: "\n").map(String.init)
     }
 }

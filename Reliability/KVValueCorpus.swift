@@ -78,7 +78,7 @@ struct KVValueCorpus {
         let good = try BundleEncoder.encode(ConfigBundle(source: BundleForgery.source, commit: BundleForgery.commit, files: Self.goodFiles))
         _ = try await kv.put("values/web", value: good)
         let first = try Git2KVBinary.run(["render", "--once", "--config", config])
-        guard first.status == 0, read(destination) == Self.goodFiles[0].content else {
+        guard first.status == 0, fileBytes(destination) == Self.goodFiles[0].content else {
             throw ReliabilityFailure("the KV value corpus's first render failed: \(first.output)\(first.errors)")
         }
 
@@ -88,7 +88,7 @@ struct KVValueCorpus {
             for (sha, chunk) in item.chunks { _ = try await kv.put("values/" + ChunkManifest.chunkKey(sha), value: chunk) }
             _ = try await kv.put("values/web", value: item.value)
             var problem = expectFailure(try Git2KVBinary.run(["render", "--once", "--config", config]), naming: ["values/web"] + item.expected)
-            if problem == nil, read(destination) != Self.goodFiles[0].content { problem = "the delivered file was lost" }
+            if problem == nil, fileBytes(destination) != Self.goodFiles[0].content { problem = "the delivered file was lost" }
             if problem == nil, item.chunks.isEmpty, !item.value.starts(with: Array("G2KM".utf8)) {
                 let inspect = try Git2KVBinary.run(["inspect", "-"], input: item.value)
                 if inspect.status == 0 { problem = "inspect accepted it" }
@@ -118,13 +118,9 @@ struct KVValueCorpus {
 
                 """.write(toFile: config, atomically: true, encoding: .utf8)
             var problem = expectFailure(try Git2KVBinary.run(["render", "--once", "--config", config]), naming: expected)
-            if problem == nil, read(delivered) != Self.goodFiles[0].content { problem = "the other output of the bundle was not delivered" }
+            if problem == nil, fileBytes(delivered) != Self.goodFiles[0].content { problem = "the other output of the bundle was not delivered" }
             outcomes.append(CorpusOutcome(category: "templates", input: input, problem: problem))
         }
         return outcomes
-    }
-
-    private func read(_ path: String) -> [UInt8]? {
-        FileManager.default.contents(atPath: path).map { [UInt8]($0) }
     }
 }

@@ -11,8 +11,7 @@ struct RenderedFileWatcher: Sendable {
         var last: [String: [UInt8]] = [:]
         while !Task.isCancelled {
             for destination in destinations {
-                guard let data = FileManager.default.contents(atPath: destination) else { continue }
-                let content = [UInt8](data)
+                guard let content = fileBytes(destination) else { continue }
                 findings.count("rendered file reads checked")
                 guard content != last[destination] else { continue }
                 last[destination] = content

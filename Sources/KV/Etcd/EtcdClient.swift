@@ -42,11 +42,12 @@ public final class EtcdClient: KVStore, Sendable {
         public var description: String { "\(user):<password>" }
         public var debugDescription: String { description }
 
-        /// Parses `USER:PASSWORD`; the error never repeats the secret.
-        public static func parse(_ secret: String) throws(KVError) -> Credentials {
+        /// Parses `USER:PASSWORD`; the error names `origin` (where the secret was read from)
+        /// and never repeats the secret.
+        public static func parse(_ secret: String, from origin: String? = nil) throws(KVError) -> Credentials {
             guard let colon = secret.firstIndex(of: ":"), colon != secret.startIndex else {
                 throw KVError(
-                    kind: .tokenUnavailable, operation: "read etcd credentials",
+                    kind: .tokenUnavailable, operation: "read etcd credentials" + (origin.map { " from \($0)" } ?? ""),
                     message: "an etcd token must be USER:PASSWORD (as etcdctl --user takes it)")
             }
             return Credentials(user: String(secret[..<colon]), password: String(secret[secret.index(after: colon)...]))

@@ -12,7 +12,7 @@ public enum KVConnection {
             switch config.backend {
             case .etcd:
                 let configuration = EtcdClient.Configuration(
-                    endpoints: config.memberAddresses, credentials: try secret.map { secret throws(KVError) in try credentials(secret, from: source) },
+                    endpoints: config.memberAddresses, credentials: try secret.map { secret throws(KVError) in try EtcdClient.Credentials.parse(secret, from: source?.description) },
                     requestTimeout: config.requestTimeout)
                 return EtcdClient(configuration, httpClient: http)
             case .consul:
@@ -22,15 +22,6 @@ public enum KVConnection {
             }
         } catch {
             throw SyncError(.kv, error.description)
-        }
-    }
-
-    /// Parses etcd's `USER:PASSWORD`; a malformed one is reported with where it came from.
-    private static func credentials(_ secret: String, from source: SecretSource?) throws(KVError) -> EtcdClient.Credentials {
-        do {
-            return try EtcdClient.Credentials.parse(secret)
-        } catch {
-            throw KVError(kind: error.kind, operation: "read etcd credentials from \(source?.description ?? "the token")", message: error.message)
         }
     }
 }
