@@ -47,6 +47,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "LifecycleSupport",
+            dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "GitKit",
             dependencies: ["CLibGit2", "Secrets"],
             swiftSettings: strictSettings
@@ -77,10 +82,11 @@ let package = Package(
         .target(
             name: "KVServer",
             dependencies: [
-                "KV",
+                "KV", "LifecycleSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -97,7 +103,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Pipeline", "KV", "GitKit", "Secrets",
+                "Pipeline", "KV", "GitKit", "Secrets", "LifecycleSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -110,7 +116,7 @@ let package = Package(
         .target(
             name: "Renderer",
             dependencies: [
-                "Pipeline", "BundleFormat", "KV", "Secrets",
+                "Pipeline", "BundleFormat", "KV", "Secrets", "LifecycleSupport",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Yams", package: "Yams"),
@@ -119,6 +125,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -143,7 +150,8 @@ let package = Package(
                 "KVServer",
                 "Pipeline",
                 "Daemon",
-                "Renderer",
+                "Renderer", "LifecycleSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

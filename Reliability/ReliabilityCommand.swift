@@ -18,6 +18,12 @@ struct ReliabilityCommand: AsyncParsableCommand {
     @Flag(help: "Run only the bad-input corpus.")
     var corpusOnly = false
 
+    @Option(help: "SIGTERM restarts of the three serve replicas in the rolling-restart scenario (0 skips it).")
+    var restarts = 30
+
+    @Flag(help: "Run only the rolling-restart scenario.")
+    var rollingOnly = false
+
     @Flag(help: "Keep the work directory (logs, repository, KV data) for a look afterwards.")
     var keep = false
 
@@ -27,16 +33,23 @@ struct ReliabilityCommand: AsyncParsableCommand {
         var lines: [String] = []
         var passed = true
         var dataLost = 0
-        if !corpusOnly {
+        if !corpusOnly, restarts > 0 {
+            let rolling = try await RollingRestartRun(restarts: restarts, root: root + "/rolling").run()
+            lines += rolling.lines
+            passed = passed && rolling.passed
+        }
+        if !corpusOnly, !rollingOnly {
             let chaos = try await ChaosRun(cyclesPerProcess: cycles, seed: seed, root: root + "/chaos").run()
             lines += chaos.lines
             passed = passed && chaos.passed
             dataLost += chaos.dataLost
         }
-        let corpus = try await BadInputCorpus(root: root + "/corpus").run()
-        lines += corpus.lines
-        passed = passed && corpus.passed
-        dataLost += corpus.dataLost
+        if !rollingOnly {
+            let corpus = try await BadInputCorpus(root: root + "/corpus").run()
+            lines += corpus.lines
+            passed = passed && corpus.passed
+            dataLost += corpus.dataLost
+        }
         lines.append("data lost: \(dataLost)")
         print("git2kv reliability: " + (passed ? "PASS" : "FAIL"))
         lines.forEach { print($0) }

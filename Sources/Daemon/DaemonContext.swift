@@ -1,3 +1,4 @@
+import KV
 import Logging
 import Pipeline
 
@@ -8,6 +9,7 @@ struct DaemonContext: Sendable {
     let throttle: TokenBucket
     let concurrency: ConcurrencyLimit
     let logger: Logger
+    let clock: ServiceClock
 
     var runner: SyncRunner { SyncRunner(config: config) }
 }

@@ -59,6 +59,13 @@ public final class DaemonMetrics: Sendable {
         ).increment()
     }
 
+    func recordForwardedWebhook(repo: String) {
+        registry.makeCounter(
+            descriptor: name("webhooks_forwarded", "total", "Verified webhooks a follower passed to the leader through the sync-request key."),
+            labels: [("repo", repo)]
+        ).increment()
+    }
+
     func recordKVError(kind: String) {
         registry.makeCounter(descriptor: name("kv_errors", "total", "Failed KV requests by kind."), labels: [("kind", kind)]).increment()
     }

@@ -3,14 +3,47 @@
 public struct HealthReport: Sendable, Codable {
     public struct Repo: Sendable, Codable {
         public var name: String
+        /// `leader`, `follower`, or `single` when HA is off.
+        public var role: String
         public var secondsSinceLastPoll: Double
+        /// Ready for this repo: a follower has fetched recently; a leader has also synced.
         public var pollCurrent: Bool
-        public var leader: Bool
+        /// Why the repo cannot work as configured (a token without the rights HA needs).
+        public var problem: String?
+
+        public var leader: Bool { role != "follower" }
 
         enum CodingKeys: String, CodingKey {
-            case name, leader
+            case name, role, leader, problem
             case secondsSinceLastPoll = "seconds_since_last_poll"
             case pollCurrent = "poll_current"
+        }
+
+        public init(name: String, role: String, secondsSinceLastPoll: Double, pollCurrent: Bool, problem: String? = nil) {
+            self.name = name
+            self.role = role
+            self.secondsSinceLastPoll = secondsSinceLastPoll
+            self.pollCurrent = pollCurrent
+            self.problem = problem
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            role = try container.decode(String.self, forKey: .role)
+            secondsSinceLastPoll = try container.decode(Double.self, forKey: .secondsSinceLastPoll)
+            pollCurrent = try container.decode(Bool.self, forKey: .pollCurrent)
+            problem = try container.decodeIfPresent(String.self, forKey: .problem)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(role, forKey: .role)
+            try container.encode(leader, forKey: .leader)
+            try container.encode(secondsSinceLastPoll, forKey: .secondsSinceLastPoll)
+            try container.encode(pollCurrent, forKey: .pollCurrent)
+            try container.encodeIfPresent(problem, forKey: .problem)
         }
     }
 

@@ -1,9 +1,18 @@
 import Pipeline
 
 extension RepoConfig {
-    /// The repo's first mapping on its first branch: its prefix holds the leader lock, and its
-    /// state key is what readiness reads to see that KV answers.
+    /// The reference leadership keys live under: the first branch (or `tags`).
+    var leadReference: String { branches.first ?? "tags" }
+
+    /// The repo's first mapping on its first branch: its prefix holds the leader lock and the
+    /// sync-request key, and its state key is what readiness reads to see that KV answers.
     var leadTarget: MappingTarget {
-        MappingTarget(repo: name, reference: branches.first ?? "tags", mapping: mappings[0])
+        MappingTarget(repo: name, reference: leadReference, mapping: mappings[0])
+    }
+
+    /// The key the leader's session locks for `mapping`; its transactions check it on every
+    /// reference, so each mapping is guarded with a key its own token can read.
+    func guardKey(of mapping: MappingConfig) -> String {
+        MappingTarget(repo: name, reference: leadReference, mapping: mapping).leaderKey
     }
 }

@@ -5,30 +5,37 @@ import Pipeline
 
 /// Everything the daemon does for one repo: polls it, runs the syncs that polls and webhooks
 /// ask for (at most one running and one queued per branch), takes part in its leader election
-/// and keeps its metrics current.
+/// and keeps its metrics current. A follower fetches but never writes; webhooks it receives
+/// go to the leader through the repo's sync-request key.
 actor RepoWorker {
     let repo: RepoConfig
     let context: DaemonContext
     private var coalescer = SyncCoalescer<SyncTrigger>()
     private var running: [SyncTrigger: Task<Void, Never>] = [:]
-    private var failureCounts: [SyncTrigger: Int] = [:]
+    private var retries: RetrySchedule<SyncTrigger>
+    private var retryTasks: [SyncTrigger: Task<Void, Never>] = [:]
     /// The head each branch was last synced at by every one of its mappings.
     private var liveHeads: [String: String] = [:]
     private var pollTask: Task<Void, Never>?
     private var leadershipTask: Task<Void, Never>?
+    private var requestWatchTask: Task<Void, Never>?
     private var leadership: LeaderElection?
     private var leaderLock: LeaderLock?
+    private var leadKV: (any KVStore & KVLocking)?
     private var stopping = false
-    private let clock = ContinuousClock()
-    private var lastFetchStarted: ContinuousClock.Instant?
-    private var lastSuccessfulFetch: ContinuousClock.Instant?
-    private let startedAt = ContinuousClock().now
+    private var lastFetchStarted: Duration?
+    private var lastSuccessfulFetch: Duration?
+    private let startedAt: Duration
+    /// A leader's pass that wrote every mapping (or found it current) since it took the lead.
+    private(set) var syncedSinceLeading = false
     /// Sync passes carried out (not skipped), for tests and metrics.
     private(set) var passes = 0
 
     init(repo: RepoConfig, context: DaemonContext) {
         self.repo = repo
         self.context = context
+        retries = RetrySchedule(pollInterval: repo.pollInterval)
+        startedAt = context.clock.now
     }
 
     private var logger: Logger {
@@ -37,19 +44,36 @@ actor RepoWorker {
         return logger
     }
 
-    var isLeader: Bool { !context.config.serve.highAvailability || leaderLock != nil }
+    private var highAvailability: Bool { context.config.serve.highAvailability }
+
+    var isLeader: Bool { !highAvailability || leaderLock != nil }
+
+    /// `leader`, `follower`, or `single` without HA.
+    var role: String { !highAvailability ? "single" : leaderLock != nil ? "leader" : "follower" }
+
+    /// Why the election cannot work (a token without session rights), for health and status.
+    func leadershipProblem() async -> String? { await leadership?.problem }
 
     private var allTriggers: [SyncTrigger] { repo.branches.map(SyncTrigger.branch) + (repo.tags.isEmpty ? [] : [.tags]) }
 
     // MARK: Life cycle
 
     func start() throws(SyncError) {
-        if context.config.serve.highAvailability {
+        if highAvailability {
             let target = repo.leadTarget
             let kv = try KVConnection.open(context.config.kv, token: target.mapping.token)
+            leadKV = kv
+            var guards: [LeaderGuard] = []
+            for mapping in repo.mappings {
+                let key = repo.guardKey(of: mapping)
+                guard key != target.leaderKey, !guards.contains(where: { $0.key == key }) else { continue }
+                let guardKV = try KVConnection.open(context.config.kv, token: mapping.token)
+                guards.append(LeaderGuard(key: key, kv: guardKV, tokenOrigin: Self.tokenOrigin(mapping, context.config)))
+            }
             let leadership = LeaderElection(
-                role: "serve repo \(repo.name)", lockKey: target.leaderKey, kv: kv, ttl: context.config.serve.sessionTTL,
-                lockDelay: context.config.serve.lockDelay, logger: logger
+                role: "serve repo \(repo.name)", lockKey: target.leaderKey, kv: kv, guards: guards,
+                tokenOrigin: Self.tokenOrigin(target.mapping, context.config), ttl: context.config.serve.sessionTTL,
+                lockDelay: context.config.serve.lockDelay, clock: context.clock, logger: logger
             ) { [weak self] lock in await self?.leadershipChanged(lock) }
             self.leadership = leadership
             leadershipTask = Task { await leadership.run() }
@@ -58,15 +82,23 @@ actor RepoWorker {
         pollTask = Task { await self.pollForever() }
     }
 
+    static func tokenOrigin(_ mapping: MappingConfig, _ config: DaemonConfig) -> String {
+        (mapping.token ?? config.kv.token).map(\.description) ?? "no token (anonymous)"
+    }
+
     /// Stops polling and taking requests, lets running syncs finish their transactions, then
-    /// gives up leadership.
+    /// gives up leadership (guards, lock, session) so a follower takes over at once.
     func stop() async {
         stopping = true
         pollTask?.cancel()
+        requestWatchTask?.cancel()
+        for task in retryTasks.values { task.cancel() }
+        retryTasks = [:]
         coalescer.dropQueued()
         for task in running.values { await task.value }
         leadershipTask?.cancel()
         await leadershipTask?.value
+        await requestWatchTask?.value
     }
 
     // MARK: Triggers
@@ -86,15 +118,48 @@ actor RepoWorker {
         return decisions
     }
 
-    /// Requests the syncs a push asks for: the branches and tags this repo follows, except
-    /// branches whose pushed head is live already (a redelivered or late webhook).
-    func request(for event: PushEvent) -> [SyncTrigger: SyncCoalescer<SyncTrigger>.Decision] {
-        guard !event.everything else { return request(cause: .webhook) }
+    /// What became of a webhook's push on this replica.
+    enum PushHandling: Sendable {
+        /// This replica leads (or runs alone): syncs started, queued or coalesced.
+        case syncing([SyncTrigger: SyncCoalescer<SyncTrigger>.Decision])
+        /// Nothing to do: no followed reference, or its pushed head is live already.
+        case nothingToDo
+        /// Passed to the leader through the sync-request key; `leader` names it when known.
+        case forwarded(key: String, leader: String?)
+        /// Not leading, and the request could not be passed on (KV unreachable).
+        case notForwarded(String)
+    }
+
+    /// Handles a verified push: the leader syncs it; a follower passes it to the leader.
+    func handle(_ event: PushEvent) async -> PushHandling {
+        let triggers = triggers(for: event)
+        guard !triggers.isEmpty else { return .nothingToDo }
+        if isLeader { return .syncing(request(triggers, cause: .webhook)) }
+        guard let kv = leadKV else { return .notForwarded("this replica has no KV connection") }
+        let key = repo.leadTarget.syncRequestKey
+        let forwarded = ForwardedSyncRequest(event, receivedBy: "\(ProcessInfo.processInfo.hostName) pid \(getpid())")
+        do {
+            try await kv.put(key, value: forwarded.encoded())
+        } catch {
+            logger.error("webhook not passed to the leader", metadata: ["key": "\(key)", "error": "\(error)"])
+            return .notForwarded("cannot write \(key): \(error)")
+        }
+        context.metrics.recordForwardedWebhook(repo: repo.name)
+        let holder = try? await kv.get(repo.leadTarget.leaderKey).value
+        let leader = holder.flatMap { $0.session == nil ? nil : String(decoding: $0.value, as: UTF8.self) }
+        logger.debug("webhook passed to the leader", metadata: ["key": "\(key)", "leader": "\(leader ?? "none")"])
+        return .forwarded(key: key, leader: leader)
+    }
+
+    /// The syncs a push asks for: the branches and tags this repo follows, except branches
+    /// whose pushed head is live already (a redelivered or late webhook).
+    private func triggers(for event: PushEvent) -> [SyncTrigger] {
+        guard !event.everything else { return allTriggers }
         var triggers = event.branches.filter { branch in
             repo.branches.contains(branch) && (event.heads[branch] == nil || event.heads[branch] != liveHeads[branch])
         }.map(SyncTrigger.branch)
         if event.tags.contains(where: { tag in repo.tags.contains { GlobPattern($0).matches(tag) } }) { triggers.append(.tags) }
-        return triggers.isEmpty ? [:] : request(triggers, cause: .webhook)
+        return triggers
     }
 
     private func drain(_ trigger: SyncTrigger, cause: SyncCause) async {
@@ -113,15 +178,11 @@ actor RepoWorker {
 
     private func pollForever() async {
         request(cause: .startup)
+        let clock = context.clock
         while !Task.isCancelled {
-            let interval = repo.pollInterval
-            let jitter = interval / 10 * Double.random(in: -1...1)
-            do { try await Task.sleep(for: interval + jitter) } catch { return }
-            if isLeader {
-                request(cause: .poll)
-            } else {
-                await fetchOnly()
-            }
+            let due = PollSchedule.next(after: clock.now, interval: repo.pollInterval, jitter: Double.random(in: -1...1))
+            do { try await clock.sleep(until: due) } catch { return }
+            request(cause: .poll)
         }
     }
 
@@ -129,33 +190,36 @@ actor RepoWorker {
 
     private func perform(_ trigger: SyncTrigger, cause: SyncCause) async {
         guard isLeader else {
-            logger.debug("not leading; sync request left to the leader", metadata: ["trigger": "\(trigger)"])
+            // A follower keeps its mirror fresh (it is ready once fetched) and writes nothing.
+            await fetchOnly()
             return
         }
-        let requestedAt = clock.now
+        let requestedAt = context.clock.now
         let fetch = lastFetchStarted.map { $0 < requestedAt } ?? true
         let lock = leaderLock
-        let guardToken = repo.mappings[0].token
+        let repo = repo
         let throttle = context.throttle
         let pass = RepoSyncPass(runner: context.runner, repo: repo, trigger: trigger, fetch: fetch, sync: true) { target in
-            SyncOptions(leaderLock: target.mapping.token == guardToken ? lock : nil, throttle: throttle)
+            SyncOptions(leaderLock: lock.map { LeaderLock(key: repo.guardKey(of: target.mapping), session: $0.session) }, throttle: throttle)
         }
-        if fetch { lastFetchStarted = clock.now }
-        let started = clock.now
+        if fetch { lastFetchStarted = context.clock.now }
+        let started = context.clock.now
         let outcome = await context.concurrency.run { await pass.run() }
         passes += 1
-        record(outcome, trigger: trigger, cause: cause, duration: started.duration(to: clock.now))
+        record(outcome, trigger: trigger, cause: cause, duration: context.clock.now - started)
     }
 
     private func fetchOnly() async {
-        lastFetchStarted = clock.now
+        let requestedAt = context.clock.now
+        if let last = lastFetchStarted, last >= requestedAt { return }
+        lastFetchStarted = requestedAt
         let pass = RepoSyncPass(runner: context.runner, repo: repo, trigger: nil, fetch: true, sync: false) { _ in SyncOptions() }
         let outcome = await context.concurrency.run { await pass.run() }
         noteFetch(outcome)
     }
 
     private func noteFetch(_ outcome: RepoSyncPass.Outcome) {
-        if outcome.fetched { lastSuccessfulFetch = clock.now }
+        if outcome.fetched { lastSuccessfulFetch = context.clock.now }
         if let error = outcome.fetchError ?? outcome.mirrorError {
             context.metrics.recordGitError(repo: repo.name)
             logger.warning("fetch failed; serving KV as it is and retrying", metadata: ["error": "\(error)"])
@@ -214,22 +278,29 @@ actor RepoWorker {
             logger.error("cannot open the mirror", metadata: ["error": "\(error)"])
             retry = true
         }
+        if !retry, isLeader, outcome.mirrorError == nil, outcome.fetchError == nil { syncedSinceLeading = true }
         scheduleRetry(trigger, needed: retry)
     }
 
-    /// A failed sync (KV or git unreachable) is tried again with backoff, well before the next poll.
+    /// A failed sync (KV or git unreachable) is tried again with backoff, well before the next
+    /// poll; at most one retry per trigger is ever pending.
     private func scheduleRetry(_ trigger: SyncTrigger, needed: Bool) {
         guard needed else {
-            failureCounts[trigger] = nil
+            retries.succeeded(trigger)
             return
         }
-        let failures = (failureCounts[trigger] ?? 0) + 1
-        failureCounts[trigger] = failures
-        let delay = Backoff(initial: .seconds(1), maximum: repo.pollInterval).delay(afterFailures: failures)
-        Task { [weak self] in
-            try? await Task.sleep(for: delay)
-            await self?.request([trigger], cause: .poll)
+        guard let deadline = retries.failed(trigger, at: context.clock.now, jitter: Double.random(in: 0...1)) else { return }
+        let clock = context.clock
+        retryTasks[trigger] = Task { [weak self] in
+            do { try await clock.sleep(until: deadline) } catch { return }
+            await self?.retry(trigger)
         }
+    }
+
+    private func retry(_ trigger: SyncTrigger) {
+        retries.fired(trigger)
+        retryTasks[trigger] = nil
+        request([trigger], cause: .retry)
     }
 
     // MARK: Leadership
@@ -239,22 +310,72 @@ actor RepoWorker {
         leaderLock = lock
         context.metrics.setLeader(repo: repo.name, lock != nil)
         if lock != nil, !wasLeader {
+            syncedSinceLeading = false
             request(cause: .leadership)
+            watchSyncRequests()
         } else if lock == nil, wasLeader {
             // Stop writing at once: the lock check in each transaction is the second line.
+            requestWatchTask?.cancel()
+            requestWatchTask = nil
             for task in running.values { task.cancel() }
         }
+    }
+
+    /// While leading, waits on the sync-request key with a blocking query and syncs what
+    /// followers pass on. What was there before this replica took the lead is covered by the
+    /// sync it runs on taking it.
+    private func watchSyncRequests() {
+        guard let kv = leadKV else { return }
+        let key = repo.leadTarget.syncRequestKey
+        let clock = context.clock
+        let logger = logger
+        requestWatchTask = Task { [weak self] in
+            var index: UInt64?
+            var failures = 0
+            let backoff = Backoff(initial: .milliseconds(250), maximum: .seconds(5))
+            while !Task.isCancelled {
+                do {
+                    let read = try await kv.get(key, options: KVReadOptions(waitIndex: index, waitTime: .seconds(60)))
+                    failures = 0
+                    if let seen = index, let entry = read.value, entry.modifyIndex > seen {
+                        if let forwarded = ForwardedSyncRequest.decode(entry.value) {
+                            await self?.received(forwarded)
+                        } else {
+                            logger.warning("unreadable sync request ignored", metadata: ["key": "\(key)"])
+                        }
+                    }
+                    // An index that went back means the store was reset: start over.
+                    index = (index.map { read.index < $0 } ?? false) ? nil : read.index
+                } catch let error as KVError where error.kind == .cancelled {
+                    return
+                } catch {
+                    failures += 1
+                    if failures == 1 { logger.warning("cannot watch the sync-request key; webhooks on followers wait for polls", metadata: ["key": "\(key)", "error": "\(error)"]) }
+                    index = nil
+                    do { try await clock.sleep(for: backoff.delay(afterFailures: failures)) } catch { return }
+                }
+            }
+        }
+    }
+
+    private func received(_ forwarded: ForwardedSyncRequest) {
+        guard isLeader else { return }
+        let triggers = triggers(for: forwarded.event)
+        logger.info("sync requested by a follower", metadata: ["from": "\(forwarded.receivedBy)", "triggers": "\(triggers.map(\.description))"])
+        if !triggers.isEmpty { request(triggers, cause: .forwarded) }
     }
 
     // MARK: Health
 
     /// Seconds since the last successful fetch (since start when none succeeded yet).
     func secondsSinceLastPoll() -> Double {
-        let since = lastSuccessfulFetch ?? startedAt
-        return since.duration(to: clock.now).inSeconds
+        (context.clock.now - (lastSuccessfulFetch ?? startedAt)).inSeconds
     }
 
     var hasFetched: Bool { lastSuccessfulFetch != nil }
+
+    /// A follower is ready once its mirror is fetched; a leader once it has synced.
+    var isReady: Bool { hasFetched && (role == "follower" || syncedSinceLeading) }
 
     /// No sync running or queued.
     var isIdle: Bool { coalescer.isIdle }

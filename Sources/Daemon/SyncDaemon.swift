@@ -1,5 +1,6 @@
 import Foundation
-import KV
+public import KV
+import Secrets
 public import Logging
 public import Pipeline
 
@@ -14,20 +15,24 @@ public actor SyncDaemon {
     private var verifiers: [String: WebhookVerifier] = [:]
     private var throttle: TokenBucket
     private var concurrency: ConcurrencyLimit
+    private let clock: ServiceClock
 
-    public init(config: DaemonConfig, logger: Logger, metrics: DaemonMetrics = DaemonMetrics()) {
+    public init(config: DaemonConfig, logger: Logger, metrics: DaemonMetrics = DaemonMetrics(), clock: ServiceClock = .continuous) {
         self.config = config
         self.logger = logger
         self.metrics = metrics
-        throttle = TokenBucket(operationsPerSecond: config.serve.kvOperationsPerSecond, burst: config.serve.kvOperationsBurst)
+        self.clock = clock
+        throttle = TokenBucket(operationsPerSecond: config.serve.kvOperationsPerSecond, burst: config.serve.kvOperationsBurst, clock: clock)
         concurrency = ConcurrencyLimit(config.serve.concurrentSyncs)
     }
 
     /// Reads webhook secrets and opens every repo's worker; fails, starting nothing, when the
-    /// configuration cannot run (an unreadable secret or token).
+    /// configuration cannot run (an unreadable secret or token, or with HA a token that may
+    /// not create sessions).
     public func start() async throws(DaemonError) {
         let verifiers = try Self.verifiers(for: config)
         let workers = try makeWorkers(config)
+        try await checkLeadershipPermissions(config)
         self.verifiers = verifiers
         self.workers = workers
         for worker in workers.values {
@@ -47,7 +52,7 @@ public actor SyncDaemon {
         }
         let globalChange = new.kv != config.kv || new.stateDirectory != config.stateDirectory || new.serve != config.serve
         if new.serve.kvOperationsPerSecond != config.serve.kvOperationsPerSecond || new.serve.kvOperationsBurst != config.serve.kvOperationsBurst {
-            throttle = TokenBucket(operationsPerSecond: new.serve.kvOperationsPerSecond, burst: new.serve.kvOperationsBurst)
+            throttle = TokenBucket(operationsPerSecond: new.serve.kvOperationsPerSecond, burst: new.serve.kvOperationsBurst, clock: clock)
         }
         if new.serve.concurrentSyncs != config.serve.concurrentSyncs { concurrency = ConcurrencyLimit(new.serve.concurrentSyncs) }
         var kept: [String: RepoWorker] = [:]
@@ -58,6 +63,7 @@ public actor SyncDaemon {
                 await worker.stop()
             }
         }
+        try await checkLeadershipPermissions(new)
         config = new
         verifiers = newVerifiers
         for repo in new.repos where kept[repo.name] == nil {
@@ -77,7 +83,25 @@ public actor SyncDaemon {
     }
 
     private var context: DaemonContext {
-        DaemonContext(config: config, metrics: metrics, throttle: throttle, concurrency: concurrency, logger: logger)
+        DaemonContext(config: config, metrics: metrics, throttle: throttle, concurrency: concurrency, logger: logger, clock: clock)
+    }
+
+    /// With HA, every repo's lead token must be allowed to create sessions; say which is not.
+    private func checkLeadershipPermissions(_ config: DaemonConfig) async throws(DaemonError) {
+        guard config.serve.highAvailability else { return }
+        var checked: Set<SecretSource?> = []
+        for repo in config.repos {
+            let mapping = repo.leadTarget.mapping
+            let token = mapping.token ?? config.kv.token
+            guard checked.insert(token).inserted else { continue }
+            let kv: any KVStore & KVLocking
+            do { kv = try KVConnection.open(config.kv, token: token) } catch { throw DaemonError("repo \(repo.name): \(error)") }
+            do {
+                try await LeaderElection.checkPermissions(kv: kv, tokenOrigin: RepoWorker.tokenOrigin(mapping, config), role: "serve repo \(repo.name)")
+            } catch {
+                throw DaemonError("\(error.description)")
+            }
+        }
     }
 
     private func makeWorkers(_ config: DaemonConfig) throws(DaemonError) -> [String: RepoWorker] {
@@ -140,13 +164,24 @@ public actor SyncDaemon {
             metrics.recordWebhook(provider: provider, outcome: "ignored")
             return WebhookResponse(status: 202, message: "\(what): nothing to sync")
         case .push(let event):
-            let decisions = await worker.request(for: event)
-            metrics.recordWebhook(provider: provider, outcome: decisions.isEmpty ? "ignored" : "accepted")
-            guard !decisions.isEmpty else {
+            switch await worker.handle(event) {
+            case .nothingToDo:
+                metrics.recordWebhook(provider: provider, outcome: "ignored")
                 return WebhookResponse(status: 202, message: "the push changed no branch or tag this repo follows, or its head is live already")
+            case .syncing(let decisions):
+                metrics.recordWebhook(provider: provider, outcome: "accepted")
+                let summary = decisions.map { "\($0.key): \(Self.describe($0.value))" }.sorted().joined(separator: ", ")
+                return WebhookResponse(status: 202, message: "this replica leads \(repoName): \(summary)")
+            case .forwarded(let key, let leader):
+                metrics.recordWebhook(provider: provider, outcome: "forwarded")
+                let who = leader.map { "the leader (\($0))" } ?? "the next leader (none holds the lock right now; it syncs on taking it)"
+                return WebhookResponse(
+                    status: 202, message: "this replica does not lead \(repoName): the request was passed to \(who) through \(key); this replica syncs nothing itself")
+            case .notForwarded(let reason):
+                metrics.recordWebhook(provider: provider, outcome: "not_forwarded")
+                return WebhookResponse(
+                    status: 503, message: "this replica does not lead \(repoName) and could not pass the request to the leader (\(reason)); send it again")
             }
-            let summary = decisions.map { "\($0.key): \($0.value)" }.sorted().joined(separator: ", ")
-            return WebhookResponse(status: 202, message: "sync requested (\(summary))")
         }
     }
 
@@ -157,9 +192,12 @@ public actor SyncDaemon {
             guard let worker = workers[repo.name] else { continue }
             let age = await worker.secondsSinceLastPoll()
             let limit = max(3 * repo.pollInterval.inSeconds, 60)
-            let fetched = await worker.hasFetched
-            let leader = await worker.isLeader
-            report.repos.append(.init(name: repo.name, secondsSinceLastPoll: age, pollCurrent: fetched && age <= limit, leader: leader))
+            let ready = await worker.isReady
+            let problem = await worker.leadershipProblem()
+            report.repos.append(
+                .init(
+                    name: repo.name, role: await worker.role, secondsSinceLastPoll: age, pollCurrent: ready && age <= limit && problem == nil,
+                    problem: problem))
             for branch in repo.branches { metrics.setSecondsSincePoll(repo: repo.name, reference: branch, age) }
         }
         metrics.setUp(report.ready)
@@ -181,6 +219,14 @@ public actor SyncDaemon {
     /// Sync passes carried out for a repo (for tests and benchmarks).
     public func passes(of repo: String) async -> Int {
         await workers[repo]?.passes ?? 0
+    }
+
+    private static func describe(_ decision: SyncCoalescer<SyncTrigger>.Decision) -> String {
+        switch decision {
+        case .start: "sync started"
+        case .queued: "sync queued after the running one"
+        case .coalesced: "covered by the sync already queued"
+        }
     }
 
     private func kvReachable() async -> Bool {

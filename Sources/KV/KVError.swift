@@ -16,6 +16,8 @@ public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
         case connectionFailed
         /// The request took longer than allowed.
         case timeout
+        /// The request was abandoned because this process is stopping (or the task was cancelled).
+        case cancelled
         /// The cluster has no leader (HTTP 500 "No cluster leader").
         case noLeader
         /// The store answered with an unexpected status.

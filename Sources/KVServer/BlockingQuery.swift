@@ -25,7 +25,9 @@ struct BlockingQuery {
         let deadline = ContinuousClock.now + wait + jitter
         while true {
             let (response, index) = await answer()
-            guard let waitIndex, waitIndex > 0, index <= waitIndex, ContinuousClock.now < deadline, !Task.isCancelled else {
+            guard let waitIndex, waitIndex > 0, index <= waitIndex, ContinuousClock.now < deadline, !Task.isCancelled,
+                await !store.isLeaving
+            else {
                 return response
             }
             await store.waitForChange(of: topic, until: deadline)

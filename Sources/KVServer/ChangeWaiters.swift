@@ -72,6 +72,15 @@ struct ChangeWaiters {
         waiter.continuation.resume()
     }
 
+    mutating func resumeEveryone() {
+        let all = waiters
+        waiters = [:]
+        for waiter in all.values {
+            waiter.timer.cancel()
+            waiter.continuation.resume()
+        }
+    }
+
     mutating func resumeAll(concernedBy changes: ChangeSet) {
         guard !changes.isEmpty else { return }
         let woken = waiters.filter { changes.concerns($0.value.topic) }

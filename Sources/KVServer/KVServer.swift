@@ -2,6 +2,8 @@ import Hummingbird
 import KV
 public import Logging
 import NIOCore
+import LifecycleSupport
+import ServiceLifecycle
 
 /// `git2kv kv-server`: an embedded server speaking Consul's HTTP API. In memory without a data
 /// directory; with one, every acknowledged write survives a crash.
@@ -46,17 +48,33 @@ public struct KVServer: Sendable {
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "git2kv-kv-server", backlog: 4096),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
+        // Shut down in reverse order: long polls end first, so the listener's graceful close
+        // does not wait minutes for them.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [application, BlockingQueryDrain(store: store)], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+                logger: logger))
         do {
             if handleSignals {
-                try await application.runService()
+                try await group.run()
             } else {
-                try await application.run()
+                try await group.runShuttingDownGracefullyOnCancel()
             }
         } catch {
             await store.close()
             throw error
         }
         await store.close()
+    }
+}
+
+/// On graceful shutdown, answers every blocking query at once.
+struct BlockingQueryDrain: Service {
+    let store: ServerStore
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await store.endBlockingQueries()
     }
 }
 

@@ -145,7 +145,7 @@ actor ServerStore {
         let id = waiters.nextID()
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                if Task.isCancelled {
+                if Task.isCancelled || isLeaving {
                     continuation.resume()
                     return
                 }
@@ -162,6 +162,16 @@ actor ServerStore {
 
     private func endWait(_ id: Int) {
         waiters.resume(id: id)
+    }
+
+    /// Set when the server is stopping: blocking queries answer at once with what they have.
+    private(set) var isLeaving = false
+
+    /// Ends every blocking query now (each answers with the current index, as Consul does when
+    /// an agent leaves) and makes new ones answer without waiting, so the server can stop.
+    func endBlockingQueries() {
+        isLeaving = true
+        waiters.resumeEveryone()
     }
 
     var waitingQueries: Int { waiters.count }

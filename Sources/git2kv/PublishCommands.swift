@@ -4,6 +4,7 @@ import Foundation
 import KV
 import Pipeline
 import Renderer
+import ServiceLifecycle
 
 /// `git2kv publish`: local generated files as one bundle at a key (kvexpress's `in`).
 struct PublishCommand: AsyncParsableCommand {
@@ -90,9 +91,8 @@ struct HostsCommand: AsyncParsableCommand {
             Output.exit("error: \(error)")
         }
         Output.line("git2kv hosts publishing \(loaded.key ?? "") from the catalog at \(loaded.catalogKV.address)")
-        let task = Task { await generator.run() }
-        await StopSignals.wait()
-        task.cancel()
-        await task.value
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: [generator], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }

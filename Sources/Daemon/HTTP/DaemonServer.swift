@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LifecycleSupport
 public import Logging
 public import Pipeline
 import ServiceLifecycle
@@ -34,15 +35,8 @@ public struct DaemonServer: Sendable {
         if handleSignals {
             try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         } else {
-            // The group runs in its own task so that cancelling ours asks for a graceful
-            // shutdown instead of cancelling the listener mid-flight.
             let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [application], logger: logger))
-            let running = Task { try await group.run() }
-            try await withTaskCancellationHandler {
-                try await running.value
-            } onCancel: {
-                Task { await group.triggerGracefulShutdown() }
-            }
+            try await group.runShuttingDownGracefullyOnCancel()
         }
     }
 

@@ -14,5 +14,7 @@ enum SyncTrigger: Hashable, Sendable, CustomStringConvertible {
 
 /// Why a sync was requested, for logs.
 enum SyncCause: String, Sendable {
-    case startup, poll, webhook, leadership
+    case startup, poll, webhook, leadership, retry
+    /// A webhook a follower received and passed on through the sync-request key.
+    case forwarded
 }

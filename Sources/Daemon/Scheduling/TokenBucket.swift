@@ -1,4 +1,4 @@
-import KV
+public import KV
 public import Pipeline
 
 /// The daemon-wide limit on KV write operations: `rate` per second, up to `burst` at once.
@@ -8,12 +8,13 @@ public actor TokenBucket: KVWriteThrottle {
     private let rate: Double
     private let burst: Double
     private var tokens: Double
-    private var updated: ContinuousClock.Instant
-    private let clock = ContinuousClock()
+    private var updated: Duration
+    private let clock: ServiceClock
     /// Operations admitted so far (for metrics and tests).
     public private(set) var admitted = 0
 
-    public init(operationsPerSecond: Int, burst: Int) {
+    public init(operationsPerSecond: Int, burst: Int, clock: ServiceClock = .continuous) {
+        self.clock = clock
         rate = Double(operationsPerSecond)
         self.burst = Double(burst)
         tokens = Double(burst)
@@ -31,7 +32,7 @@ public actor TokenBucket: KVWriteThrottle {
             }
             let wait = (wanted - tokens) / rate
             do {
-                try await Task.sleep(for: .milliseconds(max(1, Int((wait * 1000).rounded(.up)))))
+                try await clock.sleep(for: .milliseconds(max(1, Int((wait * 1000).rounded(.up)))))
             } catch {
                 throw CancellationError()
             }
@@ -40,7 +41,7 @@ public actor TokenBucket: KVWriteThrottle {
 
     private func refill() {
         let now = clock.now
-        tokens = min(burst, tokens + updated.duration(to: now).inSeconds * rate)
+        tokens = min(burst, tokens + (now - updated).inSeconds * rate)
         updated = now
     }
 }

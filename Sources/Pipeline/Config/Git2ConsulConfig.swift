@@ -12,6 +12,9 @@ enum Git2ConsulConfig {
         var config = DaemonConfig(file: file, stateDirectory: DaemonConfig.defaultStateDirectory, repos: [])
         if let value = keys.optional("local_store") { config.stateDirectory = try value.nonEmptyString() + "/git2kv" }
         config.kv = kvFromEnvironment()
+        // git2consul ran one instance with a key-only token: HA (which needs session write) is
+        // opt-in through the environment, never a silent wait for a lock the token cannot take.
+        config.serve.highAvailability = ProcessInfo.processInfo.environment["GIT2KV_HA"].map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false
         for repoNode in try keys.required("repos").list() {
             let repo = try parseRepo(repoNode, warnings: &config.warnings)
             try config.add(repo, declaredAt: repoNode)

@@ -3,9 +3,15 @@ package import KV
 package import Logging
 
 /// Leader election for one role (a repo's syncs, the hosts generator): a KV session renewed
-/// every third of its TTL, and a lock on the role's leader key. A follower waits on the key with a blocking query and takes the lock as
-/// soon as it is free. Losing the session (renewal refused, or not renewed within the TTL
-/// because KV is unreachable) ends leadership at once.
+/// every third of its TTL, a lock on the role's leader key, and the guard keys its writes check.
+/// A follower waits on the key with a blocking query and takes the lock as soon as it is free.
+/// Losing the session (renewal refused, or not renewed within the TTL because KV is
+/// unreachable) ends leadership at once.
+///
+/// Stopping is graceful: when the task running `run()` is cancelled, the election releases
+/// its guards and its lock and then destroys its session, in a context that is not cancelled,
+/// so a follower takes over at once. Releasing before destroying matters on Consul: a lock
+/// freed by ending its session is held back for the session's lock-delay, a released one is not.
 package actor LeaderElection {
     package typealias Change = @Sendable (LeaderLock?) async -> Void
 
@@ -13,19 +19,32 @@ package actor LeaderElection {
     let role: String
     let lockKey: String
     let kv: any KVStore & KVLocking
+    let guards: [LeaderGuard]
     let options: KVSessionOptions
+    let clock: ServiceClock
     let logger: Logger
     let onChange: Change
+    /// Where the election's token came from, for messages.
+    let tokenOrigin: String
     private var session: String?
+    private var heldGuards: Set<String> = []
     package private(set) var lock: LeaderLock?
+    /// Why the election cannot work right now (for health and status), nil when it can.
+    package private(set) var problem: String?
 
-    package init(role: String, lockKey: String, kv: any KVStore & KVLocking, ttl: Duration, lockDelay: Duration, logger: Logger, onChange: @escaping Change) {
+    package init(
+        role: String, lockKey: String, kv: any KVStore & KVLocking, guards: [LeaderGuard] = [], tokenOrigin: String = "the configured token",
+        ttl: Duration, lockDelay: Duration, clock: ServiceClock = .continuous, logger: Logger, onChange: @escaping Change
+    ) {
         self.role = role
         self.lockKey = lockKey
         self.kv = kv
+        self.guards = guards.filter { $0.key != lockKey }
+        self.tokenOrigin = tokenOrigin
         self.options = KVSessionOptions(
             name: "git2kv \(role) on \(ProcessInfo.processInfo.hostName) pid \(getpid())", ttl: ttl, behavior: .release,
             lockDelay: lockDelay)
+        self.clock = clock
         self.logger = logger
         self.onChange = onChange
     }
@@ -34,40 +53,73 @@ package actor LeaderElection {
         Array("{\"host\":\"\(ProcessInfo.processInfo.hostName)\",\"pid\":\(getpid())}".utf8)
     }
 
-    /// Campaigns, leads and campaigns again until cancelled; then gives the lock up.
+    /// Checks once that the token can do what the election needs (create a session), so a
+    /// token without session rights is a start-up error that says so, not an endless wait.
+    /// Only a refusal throws; an unreachable store is left to the campaign's retries.
+    package static func checkPermissions(kv: any KVLocking, tokenOrigin: String, role: String) async throws(LeadershipError) {
+        do {
+            let session = try await kv.createSession(KVSessionOptions(name: "git2kv \(role) permission check", ttl: .seconds(10), lockDelay: .zero))
+            try? await kv.destroySession(session)
+        } catch where error.kind == .permissionDenied {
+            throw LeadershipError(role: role, "ha needs session write; the token from \(tokenOrigin) lacks it (\(error)). Grant it (git2kv policy prints the rules) or set ha.enabled: false")
+        } catch {
+            return
+        }
+    }
+
+    /// Campaigns, leads and campaigns again until the task is cancelled; then gives the lock up.
     package func run() async {
         let backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(15))
         var failures = 0
         var waitIndex: UInt64?
-        while !Task.isCancelled {
+        var sawFreeLock = false
+        campaign: while !Task.isCancelled {
             do {
                 let session = try await currentSession()
                 if try await kv.acquire(lockKey, value: holderValue, session: session) {
                     failures = 0
+                    problem = nil
                     try await lead(session)
                     waitIndex = nil
+                    sawFreeLock = false
                     continue
                 }
                 let read = try await kv.get(lockKey, options: KVReadOptions(waitIndex: waitIndex, waitTime: options.ttl / 2))
                 failures = 0
+                problem = nil
                 if read.value?.session == nil {
-                    // Free but not takeable yet: the lock delay after the last leader's session ended.
-                    try await Task.sleep(for: max(options.lockDelay / 4, .milliseconds(100)))
+                    // Free: try at once. Free twice in a row without our acquire succeeding
+                    // means the lock delay after the last leader's session ended: wait a little.
+                    if sawFreeLock { try await clock.sleep(for: max(options.lockDelay / 4, .milliseconds(100))) }
+                    sawFreeLock = true
                     waitIndex = nil
                 } else {
+                    sawFreeLock = false
                     waitIndex = read.index
                 }
                 if try await !kv.renewSession(session) { self.session = nil }
+            } catch let error as KVError where error.kind == .cancelled {
+                break campaign
             } catch is CancellationError {
-                break
+                break campaign
             } catch {
                 failures += 1
                 await step(down: "leader election for \(role) failed: \(error)")
-                if failures == 1 || failures % 10 == 0 { logger.warning("leader election failing", metadata: ["role": "\(role)", "error": "\(error)"]) }
-                try? await Task.sleep(for: backoff.delay(afterFailures: failures))
+                if let leadershipError = error as? LeadershipError {
+                    problem = leadershipError.message
+                } else if let kvError = error as? KVError, kvError.kind == .permissionDenied {
+                    problem = "ha needs session write and write on \(lockKey); the token from \(tokenOrigin) is refused: \(kvError)"
+                } else {
+                    problem = "leader election failing: \(error)"
+                }
+                if failures == 1 || failures % 10 == 0 {
+                    logger.warning("leader election failing", metadata: ["role": "\(role)", "error": "\(problem ?? "")"])
+                }
+                do { try await clock.sleep(for: backoff.delay(afterFailures: failures)) } catch { break campaign }
             }
         }
-        await resign()
+        // The task is cancelled: resign from one that is not, or every request would fail.
+        await Task { await self.resign() }.value
     }
 
     private func currentSession() async throws(KVError) -> String {
@@ -77,47 +129,102 @@ package actor LeaderElection {
         return created
     }
 
-    /// Holds the lock, renewing the session, until the renewal is refused or has failed for a
-    /// whole TTL. Throws (after stepping down) when KV stays unreachable.
+    /// Takes the guards, then holds the lock, renewing the session, until the renewal is
+    /// refused or has failed for a whole TTL. Throws CancellationError when stopped.
     private func lead(_ session: String) async throws {
+        var renewal = LeaseRenewal(ttl: options.ttl, renewedAt: clock.now)
+        guard try await takeGuards(session, renewal: &renewal) else { return }
         let lock = LeaderLock(key: lockKey, session: session)
         self.lock = lock
         logger.info("leading", metadata: ["role": "\(role)", "lock": "\(lockKey)"])
         await onChange(lock)
-        let clock = ContinuousClock()
-        var lastRenewal = clock.now
         while true {
-            try await Task.sleep(for: options.ttl / 3)
+            try await clock.sleep(until: renewal.nextAttempt)
+            guard try await keep(session, renewal: &renewal) else { return }
             do {
-                guard try await kv.renewSession(session) else {
-                    self.session = nil
-                    await step(down: "session ended (not renewed in time)")
-                    return
-                }
                 let holder = try await kv.get(lockKey).value?.session
                 guard holder == session else {
                     await step(down: "the lock \(lockKey) is no longer ours")
                     return
                 }
-                lastRenewal = clock.now
+            } catch where error.kind == .cancelled {
+                throw CancellationError()
             } catch {
-                if lastRenewal.duration(to: clock.now) >= options.ttl {
-                    self.session = nil
-                    await step(down: "could not renew the session for a whole TTL: \(error)")
-                    return
-                }
+                // Unreachable: the renewal's clock decides.
             }
         }
     }
 
+    /// Renews the session; false (after stepping down) when leadership is over.
+    private func keep(_ session: String, renewal: inout LeaseRenewal) async throws -> Bool {
+        do {
+            guard try await kv.renewSession(session) else {
+                self.session = nil
+                heldGuards = []
+                await step(down: "session ended (not renewed in time)")
+                return false
+            }
+            renewal.renewed(at: clock.now)
+            return true
+        } catch where error.kind == .cancelled {
+            throw CancellationError()
+        } catch {
+            guard renewal.failed(at: clock.now) else {
+                self.session = nil
+                heldGuards = []
+                await step(down: "could not renew the session for a whole TTL: \(error)")
+                return false
+            }
+            return true
+        }
+    }
+
+    /// Locks every guard key with the session. A guard still held back by the lock delay of a
+    /// previous leader's session is tried again shortly; the session is renewed meanwhile.
+    private func takeGuards(_ session: String, renewal: inout LeaseRenewal) async throws -> Bool {
+        var warned = false
+        while true {
+            var missing: [String] = []
+            for leaderGuard in guards where !heldGuards.contains(leaderGuard.key) {
+                let taken: Result<Bool, KVError>
+                do { taken = .success(try await leaderGuard.kv.acquire(leaderGuard.key, value: holderValue, session: session)) } catch { taken = .failure(error) }
+                switch taken {
+                case .success(true): heldGuards.insert(leaderGuard.key)
+                case .success(false): missing.append(leaderGuard.key)
+                case .failure(let error) where error.kind == .cancelled: throw CancellationError()
+                case .failure(let error) where error.kind == .permissionDenied:
+                    throw LeadershipError(
+                        role: role, "ha needs write on the guard key \(leaderGuard.key); the token from \(leaderGuard.tokenOrigin) is refused: \(error)")
+                case .failure(let error): throw error
+                }
+            }
+            if missing.isEmpty { return true }
+            if !warned {
+                logger.info("waiting for guard keys held back by the last leader's lock delay", metadata: ["role": "\(role)", "keys": "\(missing)"])
+                warned = true
+            }
+            try await clock.sleep(for: max(options.lockDelay / 4, .milliseconds(100)))
+            if clock.now >= renewal.nextAttempt, try await !keep(session, renewal: &renewal) { return false }
+        }
+    }
+
     private func step(down reason: String) async {
+        if let session, !heldGuards.isEmpty { await releaseGuards(session) }
         guard lock != nil else { return }
         lock = nil
         logger.warning("no longer leading", metadata: ["role": "\(role)", "reason": "\(reason)"])
         await onChange(nil)
     }
 
-    /// Releases the lock and ends the session, so a follower takes over without waiting for the TTL.
+    private func releaseGuards(_ session: String) async {
+        for leaderGuard in guards where heldGuards.contains(leaderGuard.key) {
+            _ = try? await leaderGuard.kv.release(leaderGuard.key, value: [], session: session)
+        }
+        heldGuards = []
+    }
+
+    /// Releases the guards and the lock, then ends the session, so a follower takes over at
+    /// once: no TTL to wait out and, on Consul, no lock delay.
     package func resign() async {
         let held = lock
         if held != nil {
@@ -126,7 +233,28 @@ package actor LeaderElection {
         }
         guard let session else { return }
         self.session = nil
-        if let held { _ = try? await kv.release(held.key, value: [], session: session) }
+        await releaseGuards(session)
+        if held != nil {
+            do {
+                _ = try await kv.release(lockKey, value: [], session: session)
+            } catch {
+                logger.warning("could not release the leader lock; followers take over when the session ends", metadata: ["role": "\(role)", "error": "\(error)"])
+            }
+        }
         try? await kv.destroySession(session)
+        if held != nil { logger.info("resigned", metadata: ["role": "\(role)", "lock": "\(lockKey)"]) }
     }
+}
+
+/// Leadership cannot work with this configuration (a token without the rights it needs).
+package struct LeadershipError: Error, Sendable, CustomStringConvertible {
+    package let role: String
+    package let message: String
+
+    init(role: String, _ message: String) {
+        self.role = role
+        self.message = message
+    }
+
+    package var description: String { "\(role): \(message)" }
 }

@@ -22,10 +22,15 @@ public struct MappingTarget: Sendable {
     public var internalPrefix: String { prefix + "/.git2kv/" }
     /// Present while the prefix is frozen (see FreezeRecord).
     public var freezeKey: String { prefix + "/.git2kv/freeze" }
-    /// Locked by the replica that leads this mapping's repository, when it is the repo's first.
+    /// Locked by the session of the replica that leads this mapping's repository: the election's
+    /// own lock on the repo's lead target, a guard key on every other mapping's. Every
+    /// transaction of the mapping checks that the leader's session still holds it.
     public var leaderKey: String { prefix + "/.git2kv/leader" }
+    /// Where a replica that is not the leader leaves the webhooks it received, for the leader to
+    /// act on (it watches this key with a blocking query). Used on the repo's lead target.
+    public var syncRequestKey: String { prefix + "/.git2kv/sync-request" }
     /// Keys under the prefix that operators and replicas control, which a sync never writes or removes.
-    var controlKeys: Set<String> { [freezeKey, leaderKey] }
+    var controlKeys: Set<String> { [freezeKey, leaderKey, syncRequestKey] }
 
     public func bundleKey(_ bundle: String) -> String { prefix + "/" + bundle }
 

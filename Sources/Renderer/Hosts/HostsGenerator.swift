@@ -3,6 +3,7 @@ import Foundation
 public import KV
 public import Logging
 import Pipeline
+public import ServiceLifecycle
 
 /// `git2kv hosts`: of the generators running, the one holding the lock builds the hosts file
 /// from the catalog whenever it changes (health within `refresh`) and publishes it as a bundle,
@@ -12,6 +13,7 @@ public actor HostsGenerator {
     private let kv: any KVStore & KVLocking
     private let catalog: any ServiceCatalog
     private let logger: Logger
+    private let clock: ServiceClock
     private let key: String
     private let lockKey: String
     private var publishing: Task<Void, Never>?
@@ -21,8 +23,11 @@ public actor HostsGenerator {
     /// Why the last attempt did not publish (a guard, KV or the catalog), until one succeeds.
     public private(set) var lastError: RenderError?
 
-    public init(config: PublisherConfig, kv: any KVStore & KVLocking, catalog: any ServiceCatalog, logger: Logger) throws(RenderError) {
+    public init(
+        config: PublisherConfig, kv: any KVStore & KVLocking, catalog: any ServiceCatalog, logger: Logger, clock: ServiceClock = .continuous
+    ) throws(RenderError) {
         guard let key = config.key else { throw RenderError(.state, "\(config.file): hosts needs key (the bundle key to publish at)") }
+        self.clock = clock
         self.config = config
         self.kv = kv
         self.catalog = catalog
@@ -31,12 +36,13 @@ public actor HostsGenerator {
         self.lockKey = config.lockKey ?? key + ".lock"
     }
 
-    /// Campaigns and, while leading, publishes; until cancelled, then resigns.
+    /// Campaigns and, while leading, publishes; until graceful shutdown (or cancellation), then
+    /// resigns at once (lock released, session destroyed) so another generator takes over.
     public func run() async {
         let election = LeaderElection(
-            role: "hosts \(key)", lockKey: lockKey, kv: kv, ttl: config.sessionTTL, lockDelay: config.lockDelay, logger: logger
+            role: "hosts \(key)", lockKey: lockKey, kv: kv, ttl: config.sessionTTL, lockDelay: config.lockDelay, clock: clock, logger: logger
         ) { lock in await self.leadershipChanged(lock) }
-        await election.run()
+        await cancelWhenGracefulShutdown { await election.run() }
         publishing?.cancel()
         await publishing?.value
     }
@@ -74,7 +80,7 @@ public actor HostsGenerator {
                 lastError = error
                 logger.error("hosts file not published; the last one stays", metadata: ["key": "\(key)", "error": "\(error.message)"])
                 index = nil
-                try? await Task.sleep(for: backoff.delay(afterFailures: failures))
+                try? await clock.sleep(for: backoff.delay(afterFailures: failures))
             }
         }
     }
@@ -105,3 +111,5 @@ public actor HostsGenerator {
         }
     }
 }
+
+extension HostsGenerator: Service {}

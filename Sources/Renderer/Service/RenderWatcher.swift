@@ -15,13 +15,17 @@ public actor RenderWatcher {
     private var answered: Set<String> = []
     private var dirty: Set<String> = []
     private var debounce: Debounce
+    private let clock: ServiceClock
     private var firstPassDone = false
     private let signal = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     /// Render passes finished, for tests and status.
     public private(set) var passes = 0
     public private(set) var lastReport: RenderReport?
 
-    public init(outputs: OutputSet, store: any KVStore, state: RenderState, logger: Logger, metrics: RendererMetrics? = nil) {
+    public init(
+        outputs: OutputSet, store: any KVStore, state: RenderState, logger: Logger, metrics: RendererMetrics? = nil, clock: ServiceClock = .continuous
+    ) {
+        self.clock = clock
         self.outputs = outputs
         self.store = store
         self.reader = BundleReader(store: store, consistency: outputs.config.watch.stale ? .stale : .default)
@@ -74,7 +78,7 @@ public actor RenderWatcher {
         bundles[key] = result
         answered.insert(key)
         dirty.insert(key)
-        if firstPassDone { debounce.changed(at: .now) }
+        if firstPassDone { debounce.changed(at: clock.now) }
         signal.continuation.yield()
     }
 
@@ -95,9 +99,9 @@ public actor RenderWatcher {
         for await _ in signal.stream {
             guard answered.count == outputs.config.bundleKeys.count else { continue }
             if firstPassDone {
-                while let deadline = debounce.deadline, deadline > .now {
+                while let deadline = debounce.deadline, deadline > clock.now {
                     do {
-                        try await Task.sleep(until: deadline, clock: .continuous)
+                        try await clock.sleep(until: deadline)
                     } catch {
                         return
                     }
@@ -108,7 +112,10 @@ public actor RenderWatcher {
             dirty = []
             debounce.reset()
             firstPassDone = true
-            await renderPass(outputs.destinations(of: changed))
+            // A pass under way when the watcher stops finishes (files renamed, commands run, state
+            // saved): it runs in a task that stopping does not cancel.
+            let destinations = outputs.destinations(of: changed)
+            await Task { await self.renderPass(destinations) }.value
         }
     }
 

@@ -1,12 +1,16 @@
 import Foundation
 import Hummingbird
 import KV
+import LifecycleSupport
 public import Logging
 import Pipeline
+import ServiceLifecycle
 import UnixSignals
 
 /// `git2kv render` without `--once`: watch and render until SIGTERM or SIGINT; SIGHUP reloads
-/// the configuration (a bad file is logged and the running configuration stays).
+/// the configuration (a bad file is logged and the running configuration stays). The watcher,
+/// the reload handler and the optional metrics listener are services of one ServiceGroup, so a
+/// stop signal finishes the running delivery and closes the listener cleanly.
 public struct RendererRunner: Sendable {
     public let config: RendererConfig
     public let logger: Logger
@@ -17,54 +21,38 @@ public struct RendererRunner: Sendable {
         self.logger = logger
     }
 
-    /// Runs until a stop signal (with `handleSignals`) or until the task is cancelled.
-    /// `onListening` receives the metrics port when `config.listen` is set.
+    /// Runs until a stop signal (with `handleSignals`) or until the task is cancelled; either
+    /// way the shutdown is graceful. `onListening` receives the metrics port when `config.listen` is set.
     public func run(
         handleSignals: Bool, onStarted: @Sendable () -> Void = {}, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws(RenderError) {
         let current = CurrentWatcher(try Self.prepare(config, metrics: metrics, logger: logger))
-        await current.launch()
+        var services: [any Service] = [
+            WatcherService(current: current),
+            ReloadService(current: current, configFile: config.file, metrics: metrics, handleSignals: handleSignals, logger: logger),
+        ]
+        if let listen = config.listen {
+            guard let address = ListenAddress(listen) else { throw RenderError(.state, "listen must be HOST:PORT, got \(listen)") }
+            services.append(
+                Application(
+                    router: RendererRouter.make(metrics: metrics, current: current),
+                    configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "git2kv-render"),
+                    onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+                    logger: logger))
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger))
         onStarted()
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                if let listen = config.listen {
-                    guard let address = ListenAddress(listen) else { throw RenderError(.state, "listen must be HOST:PORT, got \(listen)") }
-                    let application = Application(
-                        router: RendererRouter.make(metrics: metrics, current: current),
-                        configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "git2kv-render"),
-                        onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
-                        logger: logger)
-                    group.addTask { try await application.runService(gracefulShutdownSignals: []) }
-                }
-                if handleSignals {
-                    let signals = await UnixSignalsSequence(trapping: .sighup, .sigterm, .sigint)
-                    for await signal in signals {
-                        guard signal == .sighup else { break }
-                        await reload(current)
-                    }
-                } else {
-                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-                }
-                await current.stop()
-                group.cancelAll()
+            if handleSignals {
+                try await group.run()
+            } else {
+                try await group.runShuttingDownGracefullyOnCancel()
             }
-        } catch let error as RenderError {
-            await current.stop()
-            throw error
         } catch {
             await current.stop()
             throw RenderError(.state, "the metrics listener stopped: \(error)")
-        }
-    }
-
-    private func reload(_ current: CurrentWatcher) async {
-        logger.info("SIGHUP: reloading the configuration", metadata: ["config": "\(config.file)"])
-        do {
-            let fresh = try RendererConfig.load(file: config.file)
-            let next = try Self.prepare(fresh, metrics: metrics, logger: logger)
-            await current.replace(with: next)
-        } catch {
-            logger.error("configuration refused; the running one stays", metadata: ["error": "\(error)"])
         }
     }
 
@@ -82,6 +70,49 @@ public struct RendererRunner: Sendable {
         }
         let state = try RenderState.load(from: config.stateDirectory)
         return RenderWatcher(outputs: outputs, store: store, state: state, logger: logger, metrics: metrics)
+    }
+}
+
+/// Runs the watcher of the configuration in force until graceful shutdown, then stops it
+/// (a delivery under way finishes first).
+struct WatcherService: Service {
+    let current: CurrentWatcher
+
+    func run() async throws {
+        await current.launch()
+        try? await gracefulShutdown()
+        await current.stop()
+    }
+}
+
+/// SIGHUP: loads the configuration file again and swaps the watcher when the new one is whole.
+struct ReloadService: Service {
+    let current: CurrentWatcher
+    let configFile: String
+    let metrics: RendererMetrics
+    let handleSignals: Bool
+    let logger: Logger
+
+    func run() async throws {
+        guard handleSignals else {
+            try? await gracefulShutdown()
+            return
+        }
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in hangups { await reload() }
+        }
+    }
+
+    private func reload() async {
+        logger.info("SIGHUP: reloading the configuration", metadata: ["config": "\(configFile)"])
+        do {
+            let fresh = try RendererConfig.load(file: configFile)
+            let next = try RendererRunner.prepare(fresh, metrics: metrics, logger: logger)
+            await current.replace(with: next)
+        } catch {
+            logger.error("configuration refused; the running one stays", metadata: ["error": "\(error)"])
+        }
     }
 }
 
