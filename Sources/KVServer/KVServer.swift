@@ -1,8 +1,8 @@
 import Hummingbird
-import KV
+public import KV
 public import Logging
-import NIOCore
 import LifecycleSupport
+import NIOCore
 import ServiceLifecycle
 
 /// `git2kv kv-server`: an embedded server speaking Consul's HTTP API. In memory without a data
@@ -15,6 +15,8 @@ public struct KVServer: Sendable {
     public var aclBootstrapToken: String?
     public var limits: KVServerLimits
     public var logLevel: Logger.Level
+    /// Session TTLs and lock delays run on it; tests pass a manual clock.
+    public var clock: ServiceClock = .continuous
     public let requests = RequestCounter()
 
     public init(
@@ -36,9 +38,9 @@ public struct KVServer: Sendable {
         logger.logLevel = logLevel
         let store: ServerStore
         if let dataDirectory {
-            store = try ServerStore(directory: dataDirectory, limits: limits, bootstrapToken: aclBootstrapToken)
+            store = try ServerStore(directory: dataDirectory, limits: limits, bootstrapToken: aclBootstrapToken, clock: clock)
         } else {
-            store = ServerStore(limits: limits, bootstrapToken: aclBootstrapToken)
+            store = ServerStore(limits: limits, bootstrapToken: aclBootstrapToken, clock: clock)
         }
         await store.startSessionClocks()
         let application = Application(

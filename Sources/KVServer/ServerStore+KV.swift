@@ -14,7 +14,7 @@ extension ServerStore {
     /// place instead of copying every entry (the transaction shares the table's storage).
     private func planned<Outcome>(_ plan: (inout KVTransactionState) -> Outcome) -> (outcome: Outcome, changes: [StateChange]) {
         let sessions = state.sessions
-        let now = ContinuousClock.now
+        let now = clock.now
         let delays = lockDelays
         var transaction = KVTransactionState(
             table: state.kv, index: state.index + 1,

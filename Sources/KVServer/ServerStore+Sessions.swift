@@ -30,7 +30,7 @@ extension ServerStore {
         guard let session = state.sessions[id] else { return }
         let index = state.index + 1
         var changes: [StateChange] = [.session(id, nil)]
-        let now = ContinuousClock.now
+        let now = clock.now
         lockDelays = lockDelays.filter { $0.value > now }
         let delayEnd = now + .nanoseconds(session.lockDelayNanoseconds)
         for entry in state.kv.entries(prefix: "") where entry.session == id {
@@ -51,9 +51,11 @@ extension ServerStore {
         sessionTimers.removeValue(forKey: session.id)?.cancel()
         guard let ttl = session.ttlDuration else { return }
         let id = session.id
+        let clock = clock
+        let deadline = clock.now + ttl
         sessionTimers[id] = Task { [weak self] in
             do {
-                try await Task.sleep(for: ttl)
+                try await clock.sleep(until: deadline)
             } catch {
                 return
             }

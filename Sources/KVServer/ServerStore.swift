@@ -11,7 +11,10 @@ actor ServerStore {
     let limits: KVServerLimits
     private var waiters = ChangeWaiters()
     var sessionTimers: [String: Task<Void, Never>] = [:]
-    var lockDelays: [String: ContinuousClock.Instant] = [:]
+    /// When each key's lock delay ends, on `clock`.
+    var lockDelays: [String: Duration] = [:]
+    /// Session TTLs and lock delays run on it (tests move a manual clock).
+    let clock: ServiceClock
 
     private let log: WriteAheadLog?
     private var unflushed: [UInt8] = []
@@ -21,7 +24,8 @@ actor ServerStore {
     private var logBytes = 0
 
     /// In memory: nothing survives a restart.
-    init(limits: KVServerLimits = KVServerLimits(), bootstrapToken: String? = nil) {
+    init(limits: KVServerLimits = KVServerLimits(), bootstrapToken: String? = nil, clock: ServiceClock = .continuous) {
+        self.clock = clock
         state = ServerState()
         log = nil
         self.limits = limits
@@ -29,7 +33,8 @@ actor ServerStore {
     }
 
     /// Durable: state is rebuilt from the snapshot and log in `directory`.
-    init(directory: String, limits: KVServerLimits = KVServerLimits(), bootstrapToken: String? = nil) throws(StorageError) {
+    init(directory: String, limits: KVServerLimits = KVServerLimits(), bootstrapToken: String? = nil, clock: ServiceClock = .continuous) throws(StorageError) {
+        self.clock = clock
         let log = try WriteAheadLog(directory: directory, preallocation: limits.logPreallocationBytes)
         let recovered = try log.recover()
         var state = ServerState()

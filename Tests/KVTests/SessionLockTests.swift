@@ -1,6 +1,7 @@
 import Foundation
 import KV
 import KVServer
+import TestFixtures
 import Testing
 
 @Suite("Sessions and locks")
@@ -33,18 +34,21 @@ struct SessionLockTests {
 
     @Test("a session that is not renewed expires and releases its lock; renewing keeps it")
     func expiryReleasesLock() async throws {
-        let kv = try await ServerAndClient.start(server: .quickSessions())
+        let clock = ManualClock()
+        var server = KVServer.quickSessions()
+        server.clock = ServiceClock(clock)
+        let kv = try await ServerAndClient.start(server: server)
         let client = kv.client
-        // Generous for the kept session: the whole suite in parallel can stall this test for seconds.
-        let kept = try await client.createSession(KVSessionOptions(name: "kept", ttl: .seconds(15), lockDelay: .zero))
+        let kept = try await client.createSession(KVSessionOptions(name: "kept", ttl: .seconds(3), lockDelay: .zero))
         let lapsed = try await client.createSession(KVSessionOptions(name: "lapsed", ttl: .seconds(2), lockDelay: .zero))
         #expect(try await client.acquire("locks/kept", value: [1], session: kept))
         #expect(try await client.acquire("locks/lapsed", value: [1], session: lapsed))
         let before = try await client.get("locks/lapsed")
 
-        let watcher = Task { try await client.get("locks/lapsed", options: KVReadOptions(waitIndex: before.index, waitTime: .seconds(10))) }
+        let watcher = Task { try await client.get("locks/lapsed", options: KVReadOptions(waitIndex: before.index, waitTime: .seconds(60))) }
+        // Ten renewals a second apart: the kept session (3 s) lives on, the lapsed one (2 s) ends.
         for _ in 0..<10 {
-            try await Task.sleep(for: .milliseconds(300))
+            clock.advance(by: .seconds(1))
             #expect(try await client.renewSession(kept))
         }
         let released = try await watcher.value
@@ -59,7 +63,10 @@ struct SessionLockTests {
 
     @Test("delete behaviour removes the keys; lock delay blocks a new holder for a while")
     func deleteBehaviourAndLockDelay() async throws {
-        let kv = try await ServerAndClient.start(server: .quickSessions())
+        let clock = ManualClock()
+        var server = KVServer.quickSessions()
+        server.clock = ServiceClock(clock)
+        let kv = try await ServerAndClient.start(server: server)
         let client = kv.client
         let ephemeral = try await client.createSession(KVSessionOptions(name: "e", ttl: .seconds(10), behavior: .delete, lockDelay: .zero))
         #expect(try await client.acquire("nodes/web-1", value: [1], session: ephemeral))
@@ -71,7 +78,9 @@ struct SessionLockTests {
         try await client.destroySession(delayed)
         let next = try await client.createSession(KVSessionOptions(name: "n", ttl: .seconds(10), lockDelay: .zero))
         #expect(!(try await client.acquire("locks/x", value: [2], session: next)), "lock delay still running")
-        try await Task.sleep(for: .milliseconds(5200))
+        clock.advance(by: .milliseconds(4900))
+        #expect(!(try await client.acquire("locks/x", value: [2], session: next)), "lock delay still running")
+        clock.advance(by: .milliseconds(200))
         #expect(try await client.acquire("locks/x", value: [2], session: next))
         await kv.stop()
     }

@@ -82,11 +82,12 @@ struct RenderHarness {
     }
 
     /// A watcher running in the background until `stop` of the returned handle.
-    func watch(_ config: RendererConfig) throws -> RunningWatcher {
+    func watch(_ config: RendererConfig, clock: ServiceClock = .continuous) throws -> RunningWatcher {
         var logger = Logger(label: "test.render")
         logger.logLevel = .critical
         let watcher = RenderWatcher(
-            outputs: OutputSet(config: config), store: kv, state: try RenderState.load(from: config.stateDirectory), logger: logger)
+            outputs: OutputSet(config: config), store: kv, state: try RenderState.load(from: config.stateDirectory), logger: logger,
+            clock: clock)
         return RunningWatcher(watcher: watcher, task: Task { await watcher.run() })
     }
 }

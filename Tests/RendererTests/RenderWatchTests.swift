@@ -3,6 +3,7 @@ import Foundation
 import KV
 import Renderer
 import StoreFixtures
+import TestFixtures
 import Testing
 
 /// The long-running renderer against a real kv-server and a real etcd: change, debounce, uniqueness.
@@ -23,30 +24,32 @@ struct RenderWatchTests {
         await running.stop()
     }
 
-    @Test("a burst of changes renders once and runs the command once", arguments: StoreBackend.allCases)
+    @Test("a burst of changes renders once, after the quiet period, and runs the command once", arguments: StoreBackend.allCases)
     func burstIsDebounced(backend: StoreBackend) async throws {
         let harness = try await RenderHarness.start(backend)
         defer { Task { await harness.stop() } }
         try await harness.put("config/apps/web", ["app.conf": "v0\n"])
         let config = try harness.config(
             ["{bundle: config/apps/web, file: app.conf, destination: \(harness.path("app.conf")), command: \(harness.counting("ran"))}"],
-            // A quiet period long enough that a fully loaded test machine's puts still land in one
-            // burst (1.5 s was not: the whole suite in parallel spread ten puts over more than that).
             wait: "{min: 3s, max: 60s}")
         let values = try (1...10).map { try BundleEncoder.encode(RenderHarness.bundle(["app.conf": "v\($0)\n"])) }
-        let running = try harness.watch(config)
+        // The debounce runs on a manual clock: the burst ends when the test says so, not when a
+        // loaded machine happens to leave a gap between two puts.
+        let clock = ManualClock()
+        let running = try harness.watch(config, clock: ServiceClock(clock))
         try await running.until("the start-up delivery") { await running.watcher.passes == 1 && harness.count("ran") == 1 }
-        for value in values {
-            try await harness.putRaw("config/apps/web", value)
-            try await Task.sleep(for: .milliseconds(30))
-        }
+        for value in values { try await harness.putRaw("config/apps/web", value) }
+        let last = try #require(try await harness.kv.get("config/apps/web").value?.modifyIndex)
+        try await running.until("the watcher to receive the whole burst") { await running.watcher.receivedIndex(of: "config/apps/web") == last }
+        await clock.waitForSleepers(1)
+        clock.advance(by: .milliseconds(2900))
+        #expect(await running.watcher.passes == 1, "the quiet period has not passed")
+        clock.advance(by: .milliseconds(100))
         try await running.until("the burst's delivery") {
-            await running.watcher.passes >= 2 && harness.read("app.conf") == "v10\n" && harness.count("ran") >= 2
+            await running.watcher.passes == 2 && harness.read("app.conf") == "v10\n" && harness.count("ran") == 2
         }
-        // Quiet for longer than the wait: nothing more may happen.
-        try await Task.sleep(for: .milliseconds(3500))
-        #expect(await running.watcher.passes == 2)
-        #expect(harness.count("ran") == 2)
+        #expect(await !running.watcher.isDebouncing, "nothing else is waiting to render")
+        #expect(clock.sleeperCount == 0)
         await running.stop()
     }
 

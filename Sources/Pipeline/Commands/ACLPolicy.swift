@@ -11,17 +11,19 @@ public struct ACLPolicy: Sendable, Equatable {
     /// of the prefix before its first wildcard (Consul rules have no globs).
     public let keyPrefixes: [String]
     public let access: Access
-    /// Writers under `serve` with `ha.enabled` create sessions for the repo's leader lock.
+    /// With `ha.enabled`, the writer of a repo's first mapping creates the leader's session.
+    /// The other mappings' writers only lock their guard key (`<prefix>/.git2kv/leader`) with
+    /// that session, which needs key write on their own prefix and nothing more.
     public var createsSessions = false
 
     public static func policies(for config: DaemonConfig) -> [ACLPolicy] {
         config.repos.flatMap { repo in
-            repo.mappings.flatMap { mapping in
+            repo.mappings.enumerated().flatMap { position, mapping in
                 let rules = (repo.branches + repo.tags).map { Self.keyPrefix(mapping.prefix(for: $0)) }
                 let unique = rules.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
                 let base = "git2kv-\(repo.name)-" + Self.slug(mapping.prefix)
                 var writer = ACLPolicy(name: base + "-writer", keyPrefixes: unique, access: .write)
-                writer.createsSessions = config.serve.highAvailability
+                writer.createsSessions = config.serve.highAvailability && position == 0
                 return [
                     writer,
                     ACLPolicy(name: base + "-reader", keyPrefixes: unique, access: .read),

@@ -133,4 +133,13 @@ public actor RenderWatcher {
 extension RenderWatcher {
     /// What was delivered to each output and its last error, as the state file holds it.
     public func currentState() -> RenderState { state }
+
+    /// The modify index of the newest verified value received for `key` (for tests and status).
+    public func receivedIndex(of key: String) -> UInt64? {
+        guard case .success(let bundle) = bundles[key] else { return nil }
+        return bundle.modifyIndex
+    }
+
+    /// True while a burst of changes waits for its quiet period.
+    public var isDebouncing: Bool { debounce.deadline != nil }
 }
