@@ -37,6 +37,8 @@ struct ConsulHTTPResponder: HTTPResponder {
             return ConsulResponse.json("127.0.0.1:8300")
         case (.get, "/v1/status/peers"):
             return ConsulResponse.json(["127.0.0.1:8300"])
+        case (.get, "/v1/agent/metrics"):
+            return await AgentMetricsEndpoint(store: store, requests: requests).respond()
         default:
             return ConsulResponse.text(.notFound, "Not found: \(request.method) \(path)")
         }

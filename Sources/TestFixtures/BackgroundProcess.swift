@@ -7,19 +7,35 @@ public final class BackgroundProcess: @unchecked Sendable {
     public let firstLine: String
 
     /// Starts `executable` and waits for its first line of output (servers print their address).
-    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+    /// With `standardErrorFile`, what it writes to standard error goes to that file.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, standardErrorFile: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        if let standardErrorFile {
+            _ = FileManager.default.createFile(atPath: standardErrorFile, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: standardErrorFile)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        firstLine = Self.readLine(output.fileHandleForReading) ?? ""
+    }
+
+    /// The next line of standard output after the first (nil at the end of output).
+    public func nextLine() -> String? {
+        Self.readLine(output.fileHandleForReading)
+    }
+
+    private static func readLine(_ handle: FileHandle) -> String? {
         var line = Data()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+        while let byte = try? handle.read(upToCount: 1), !byte.isEmpty {
+            if byte == Data("\n".utf8) { return String(decoding: line, as: UTF8.self) }
             line += byte
         }
-        firstLine = String(decoding: line, as: UTF8.self)
+        return line.isEmpty ? nil : String(decoding: line, as: UTF8.self)
     }
 
     public var processIdentifier: Int32 { process.processIdentifier }
@@ -48,6 +64,16 @@ public final class BackgroundProcess: @unchecked Sendable {
         // Either this reaps the child, or Foundation already did (ECHILD): it has exited either way.
         _ = waitpid(process.processIdentifier, &status, 0)
         reaped.value = true
+    }
+
+    /// Sends `signal` and waits for the exit; returns the exit status, or nil when a signal
+    /// ended the process (it did not handle `signal` and exit by itself).
+    public func stop(_ signal: Int32 = 15) -> Int32? {
+        guard isRunning else { return nil }
+        Foundation.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        reaped.value = true
+        return process.terminationReason == .exit ? process.terminationStatus : nil
     }
 
     deinit {
