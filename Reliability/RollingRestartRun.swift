@@ -68,6 +68,7 @@ struct RollingRestartRun {
         let timeline = CommitTimeline()
         timeline.made(try repository.head())
         let watcher = Task { await StateWatcher(kv: kv, key: "config/apps/.git2kv/state", timeline: timeline, findings: findings).run() }
+        let leaderWatcher = Task { await Self.countLeaderChanges(kv: kv, key: "config/apps/.git2kv/leader", findings: findings) }
         let proxy = WebhookProxy(addresses: ports.dropFirst().map { "http://127.0.0.1:\($0)" }, secret: Self.secret, findings: findings)
 
         let committing = Task {
@@ -99,7 +100,8 @@ struct RollingRestartRun {
             } else {
                 findings.violation("\(replica.name) was not ready within 60 s of its restart \(restart + 1)")
             }
-            try await Task.sleep(for: .milliseconds(300))
+            // Let commits flow with this set of replicas before the next restart.
+            try await Task.sleep(for: .seconds(1))
         }
         committing.cancel()
         await committing.value
@@ -110,7 +112,9 @@ struct RollingRestartRun {
         while timeline.writtenAt(last) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         if timeline.writtenAt(last) == nil { findings.violation("the last commit was not in KV within 30 s") }
         watcher.cancel()
+        leaderWatcher.cancel()
         await watcher.value
+        await leaderWatcher.value
         for replica in replicas where !replica.terminate(grace: 10) { findings.violation("\(replica.name) did not stop cleanly at the end") }
 
         let gaps = timeline.gaps()
@@ -121,9 +125,27 @@ struct RollingRestartRun {
             "rolling restarts: \(cleanStops) of \(restarts) SIGTERM restarts of 3 serve replicas exited cleanly (slowest stop \(Self.format(slowestStop)), slowest back to ready \(Self.format(slowestReady)))",
             "commits: \(gaps.count) made every 200 ms; commit → KV: median \(Self.format(median)), longest \(Self.format(longest)) (goal under \(Self.format(Self.goal)))",
             "webhooks: \(findings["webhooks answered by their replica"]) answered by the replica the proxy chose, \(findings["webhooks passed to the next replica (one was down)"]) passed on while one was down, \(findings["webhooks no replica answered"]) unanswered",
+            "leadership: moved \(findings["leader changes"]) times; \(findings["moments without a leader"]) moments without one",
             "states: \(findings["state values"]) written, \(findings["state written twice"]) written twice, \(findings["state out of order"]) out of order",
         ] + findings.violations.prefix(20).map { "violation: \($0)" }
         return Report(lines: lines, passed: findings.violations.isEmpty)
+    }
+
+    /// Follows the leader lock: every new holder is a leadership change.
+    static func countLeaderChanges(kv: ConsulClient, key: String, findings: Findings) async {
+        var index: UInt64?
+        var holder: String?
+        while !Task.isCancelled {
+            guard let read = try? await kv.get(key, options: KVReadOptions(waitIndex: index, waitTime: .seconds(5))) else {
+                try? await Task.sleep(for: .milliseconds(100))
+                continue
+            }
+            index = read.index
+            let session = read.value?.session
+            if session == nil, holder != nil { findings.count("moments without a leader") }
+            if let session, let previous = holder, session != previous { findings.count("leader changes") }
+            holder = session ?? holder
+        }
     }
 
     static func format(_ duration: Duration) -> String {

@@ -1,8 +1,8 @@
 import Foundation
 public import KV
-import Secrets
 public import Logging
 public import Pipeline
+import Secrets
 
 /// `git2kv serve` without its HTTP port: one worker per repo, the shared write limits, the
 /// webhook verifiers, health and status. Reloading swaps the configuration only when the new
@@ -47,6 +47,7 @@ public actor SyncDaemon {
     public func reload(_ new: DaemonConfig) async throws(DaemonError) {
         let newVerifiers = try Self.verifiers(for: new)
         for repo in new.repos { try Self.checkTokens(repo, config: new) }
+        try await checkLeadershipPermissions(new)
         if new.serve.listen != config.serve.listen {
             logger.warning("http.listen changed; the new address takes effect after a restart", metadata: ["listen": "\(new.serve.listen)"])
         }
@@ -63,7 +64,6 @@ public actor SyncDaemon {
                 await worker.stop()
             }
         }
-        try await checkLeadershipPermissions(new)
         config = new
         verifiers = newVerifiers
         for repo in new.repos where kept[repo.name] == nil {

@@ -38,9 +38,11 @@ public struct KVWatch<Value: Sendable>: Sendable {
 
     private let read: Read
     public let policy: WatchPolicy
+    private let clock: ServiceClock
 
-    public init(policy: WatchPolicy = WatchPolicy(), read: @escaping Read) {
+    public init(policy: WatchPolicy = WatchPolicy(), clock: ServiceClock = .continuous, read: @escaping Read) {
         self.policy = policy
+        self.clock = clock
         self.read = read
     }
 
@@ -56,16 +58,16 @@ public struct KVWatch<Value: Sendable>: Sendable {
     public func run(_ deliver: @Sendable (WatchUpdate<Value>) async -> Void) async {
         var index = WatchIndex()
         var failures = 0
-        var lastStart: ContinuousClock.Instant?
+        var lastStart: Duration?
         while !Task.isCancelled {
             if let lastStart {
                 do {
-                    try await Task.sleep(until: lastStart + policy.minimumSpacing, clock: .continuous)
+                    try await clock.sleep(until: lastStart + policy.minimumSpacing)
                 } catch {
                     return
                 }
             }
-            lastStart = .now
+            lastStart = clock.now
             let options = KVReadOptions(consistency: policy.consistency, waitIndex: index.waitIndex, waitTime: policy.jitteredWait())
             do throws(KVError) {
                 let result = try await read(options)
@@ -77,7 +79,7 @@ public struct KVWatch<Value: Sendable>: Sendable {
                 let delay = policy.backoff.delay(afterFailures: failures)
                 await deliver(.failure(error, retryIn: delay))
                 do {
-                    try await Task.sleep(for: delay)
+                    try await clock.sleep(for: delay)
                 } catch {
                     return
                 }

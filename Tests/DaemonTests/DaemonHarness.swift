@@ -94,14 +94,12 @@ struct DaemonHarness {
 
     /// Waits until KV holds `commit` and the sync that wrote it has ended (so pass counts are
     /// settled), failing after `timeout`.
-    func waitForLive(_ commit: String, timeout: Duration = .seconds(20)) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while clock.now < deadline {
-            if try await liveCommit() == commit, await daemon.isIdle(repo: "config") { return }
-            try await Task.sleep(for: .milliseconds(20))
+    func waitForLive(_ commit: String, timeout: Duration = .seconds(30)) async throws {
+        try await eventually("KV to reach \(commit) and the daemon to be idle", timeout: timeout) {
+            let live = try await liveCommit()
+            let idle = await daemon.isIdle(repo: "config")
+            return live == commit && idle
         }
-        Issue.record("KV did not reach \(commit) within \(timeout); live: \(String(describing: try await liveCommit()))")
     }
 }
 

@@ -78,23 +78,24 @@ struct WatchTests {
     func minimumSpacing() async throws {
         let kv = try await ServerAndClient.start()
         try await kv.client.put("flapping", value: [0])
+        let client = kv.client
+        let clock = ManualClock()
         let policy = WatchPolicy(waitTime: .seconds(5), minimumSpacing: .milliseconds(500))
-        let task = Task { await kv.client.watch(key: "flapping", policy: policy).run { _ in } }
-        try await Task.sleep(for: .milliseconds(100))
-        let writer = ConsulClient(.init(address: kv.server.address))
+        let watch = KVWatch(policy: policy, clock: ServiceClock(clock)) { options throws(KVError) in try await client.get("flapping", options: options) }
+        let answers = Mutex(0)
+        let task = Task { await watch.run { _ in answers.withLock { $0 += 1 } } }
+        try await eventually("the first answer") { answers.withLock { $0 } == 1 }
+        await clock.waitForSleepers(1)
         let before = kv.server.requests.value
-        var writes = 0
-        let start = ContinuousClock.now
-        while ContinuousClock.now - start < .seconds(2) || writes < 40 {
-            try await writer.put("flapping", value: [UInt8(writes % 250)])
-            writes += 1
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        let elapsed = ContinuousClock.now - start
-        let watchRequests = kv.server.requests.value - before - writes
+        let writer = ConsulClient(.init(address: kv.server.address))
+        for write in 0..<40 { try await writer.put("flapping", value: [UInt8(write + 1)]) }
+        #expect(kv.server.requests.value - before == 40, "the watch sent a query before its spacing had passed")
+        clock.advance(by: .milliseconds(500))
+        try await eventually("the next answer, once the spacing passed") { answers.withLock { $0 } == 2 }
+        await clock.waitForSleepers(1)
+        #expect(kv.server.requests.value - before == 41, "forty changes cost one query")
         task.cancel()
-        let allowed = Int(elapsed / .milliseconds(500)) + 2
-        #expect(watchRequests <= allowed, "\(watchRequests) watch requests in \(elapsed) while the key changed \(writes) times")
+        await task.value
         await kv.stop()
     }
 

@@ -121,6 +121,7 @@ struct ConfigTests {
             """.write(toFile: file, atomically: true, encoding: .utf8)
         let config = try DaemonConfig.load(file: file)
         #expect(config.stateDirectory == "/var/lib/git2consul_cache/git2kv")
+        #expect(!config.serve.highAvailability, "git2consul ran one instance with a key-only token: no HA unless GIT2KV_HA says so")
         let sample = config.repos[0]
         #expect(sample.branches == ["dev", "prod"])
         #expect(sample.pollInterval == .seconds(120))
@@ -166,5 +167,23 @@ struct ACLPolicyTests {
         #expect(!policies[0].hcl.contains("*"))
         #expect(policies[0].etcdCommands.contains("etcdctl role grant-permission --prefix=true git2kv-config-release--branch--writer readwrite 'release/v'"))
         #expect(policies[1].etcdCommands.contains("git2kv-config-release--branch--reader read 'release/main/'"))
+    }
+
+    @Test("with HA only a repo's first mapping creates sessions; the others lock a guard in their own prefix")
+    func sessionRightsForTheLeadMappingOnly() throws {
+        let text = """
+            repos:
+              - name: config
+                url: u
+                mappings: [{source: apps, prefix: config/apps}, {source: platform, prefix: config/platform}]
+            """
+        let policies = ACLPolicy.policies(for: try DaemonConfig.parse(text, file: "c.yaml"))
+        let writers = policies.filter { $0.access == .write }
+        #expect(writers.map(\.createsSessions) == [true, false])
+        #expect(writers[0].hcl.contains("session_prefix"))
+        #expect(!writers[1].hcl.contains("session_prefix"))
+        #expect(writers[1].keyPrefixes == ["config/platform/"], "the guard key config/platform/.git2kv/leader is under it")
+        let withoutHA = ACLPolicy.policies(for: try DaemonConfig.parse("ha: { enabled: false }\n" + text, file: "c.yaml"))
+        #expect(withoutHA.allSatisfy { !$0.createsSessions })
     }
 }

@@ -7,6 +7,7 @@ import NIOCore
 import Pipeline
 import Renderer
 import StoreFixtures
+import TestFixtures
 import Testing
 
 @Suite("hosts and publish")
@@ -108,7 +109,7 @@ struct HostsAndPublishTests {
         let first = try HostsGenerator(config: config, kv: harness.kv, catalog: catalog, logger: logger)
         let second = try HostsGenerator(config: config, kv: harness.kv, catalog: catalog, logger: logger)
         let firstTask = Task { await first.run() }
-        try await Wait.until("the first generator to lead") { await first.isLeader }
+        try await eventually("the first generator to lead") { await first.isLeader }
         let secondTask = Task { await second.run() }
 
         let render = try harness.config(["{bundle: dns/hosts, file: hosts, destination: \(harness.path("hosts.consul")), min_lines: 3}"])
@@ -119,11 +120,11 @@ struct HostsAndPublishTests {
             10.0.0.2 web.service.consul
 
             """
-        try await Wait.until("the hosts bundle") { await harness.once(render).succeeded && harness.read("hosts.consul") == expected }
+        try await eventually("the hosts bundle") { await harness.once(render).succeeded && harness.read("hosts.consul") == expected }
 
         // Deregistering leaves too few lines: min_lines holds the last good file.
         try await deregister(catalogServer, node: "web-2")
-        try await Wait.until("the refused publish") { await first.lastError?.kind == .guardFailed }
+        try await eventually("the refused publish") { await first.lastError?.kind == .guardFailed }
         #expect(await first.lastError?.message.contains("fewer than min_lines 3") == true)
         _ = await harness.once(render)
         #expect(harness.read("hosts.consul") == expected)
@@ -132,9 +133,9 @@ struct HostsAndPublishTests {
         // The leader goes away; the other takes over and follows the catalog.
         firstTask.cancel()
         await firstTask.value
-        try await Wait.until("the second generator to lead") { await second.isLeader }
+        try await eventually("the second generator to lead") { await second.isLeader }
         try await register(catalogServer, node: "db-1", address: "10.0.1.1", service: "db", id: "db-1", status: "passing")
-        try await Wait.until("the new hosts bundle") {
+        try await eventually("the new hosts bundle") {
             _ = await harness.once(render)
             return harness.read("hosts.consul")?.contains("10.0.1.1 db.service.consul") == true
         }
@@ -142,7 +143,7 @@ struct HostsAndPublishTests {
         // The stop key freezes the published file.
         try await harness.kv.put("dns/hosts-stop", value: Array("dns migration".utf8))
         try await register(catalogServer, node: "cache-1", address: "10.0.2.1", service: "cache", id: "cache-1", status: "passing")
-        try await Wait.until("a stopped publish") { if case .stopped = await second.lastOutcome { true } else { false } }
+        try await eventually("a stopped publish") { if case .stopped = await second.lastOutcome { true } else { false } }
         _ = await harness.once(render)
         #expect(harness.read("hosts.consul")?.contains("cache") == false)
         secondTask.cancel()

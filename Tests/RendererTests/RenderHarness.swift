@@ -101,25 +101,10 @@ struct RunningWatcher {
         await task.value
     }
 
-    /// Waits until `condition` holds (checked every 20 ms), failing after `timeout`.
-    func until(_ what: String, timeout: Duration = .seconds(20), _ condition: () async -> Bool) async throws {
-        try await Wait.until(what, timeout: timeout, condition)
+    /// Waits until `condition` holds, failing after `timeout`.
+    func until(_ what: String, timeout: Duration = .seconds(30), _ condition: () async -> Bool) async throws {
+        try await eventually(what, timeout: timeout, condition)
     }
-}
-
-enum Wait {
-    static func until(_ what: String, timeout: Duration = .seconds(20), _ condition: () async -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !(await condition()) {
-            guard ContinuousClock.now < deadline else { throw WaitTimeout(what: what) }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-}
-
-struct WaitTimeout: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out waiting for \(what)" }
 }
 
 extension RenderReport {
