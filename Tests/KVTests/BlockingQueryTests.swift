@@ -32,7 +32,7 @@ struct BlockingQueryTests {
         let elapsed = ContinuousClock.now - start
         #expect(again.index == first.index)
         #expect(elapsed >= .milliseconds(400))
-        #expect(elapsed < .seconds(5))
+        #expect(elapsed < .seconds(60), "the wait ran on toward the default five minutes")
         await kv.stop()
     }
 

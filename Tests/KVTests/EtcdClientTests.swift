@@ -121,7 +121,7 @@ struct EtcdClientTests {
             try await kv.transaction([.checkSession(key: "lead", session: old), .set(key: "x", value: [1])])
         }
         #expect(refused?.kind == .transactionFailed)
-        let new = try await kv.createSession(KVSessionOptions(name: "new", ttl: .seconds(10), lockDelay: .zero))
+        let new = try await kv.createSession(KVSessionOptions(name: "new", ttl: .seconds(60), lockDelay: .zero))
         #expect(try await kv.acquire("lead", value: [2], session: new))
     }
 }

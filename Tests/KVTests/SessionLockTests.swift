@@ -10,8 +10,8 @@ struct SessionLockTests {
     func acquireAndRelease() async throws {
         let kv = try await ServerAndClient.start(server: .quickSessions())
         let client = kv.client
-        let first = try await client.createSession(KVSessionOptions(name: "leader-a", ttl: .seconds(10), lockDelay: .zero))
-        let second = try await client.createSession(KVSessionOptions(name: "leader-b", ttl: .seconds(10), lockDelay: .zero))
+        let first = try await client.createSession(KVSessionOptions(name: "leader-a", ttl: .seconds(60), lockDelay: .zero))
+        let second = try await client.createSession(KVSessionOptions(name: "leader-b", ttl: .seconds(60), lockDelay: .zero))
         #expect(first != second)
 
         #expect(try await client.acquire("locks/config", value: Array("a".utf8), session: first))
@@ -89,7 +89,7 @@ struct SessionLockTests {
     func transactionLocks() async throws {
         let kv = try await ServerAndClient.start(server: .quickSessions())
         let client = kv.client
-        let session = try await client.createSession(KVSessionOptions(name: "t", ttl: .seconds(10), lockDelay: .zero))
+        let session = try await client.createSession(KVSessionOptions(name: "t", ttl: .seconds(60), lockDelay: .zero))
         _ = try await client.transaction([.lock(key: "locks/t", value: [1], session: session), .set(key: "data", value: [1])])
         #expect(try await client.get("locks/t").value?.session == session)
         let failure = await #expect(throws: KVError.self) {

@@ -118,8 +118,8 @@ struct StoreContractTests {
         let store = try await TestStore.start(backend)
         defer { Task { await store.stop() } }
         let kv = store.kv
-        let first = try await kv.createSession(KVSessionOptions(name: "first", ttl: .seconds(10), lockDelay: .zero))
-        let second = try await kv.createSession(KVSessionOptions(name: "second", ttl: .seconds(10), lockDelay: .zero))
+        let first = try await kv.createSession(KVSessionOptions(name: "first", ttl: .seconds(60), lockDelay: .zero))
+        let second = try await kv.createSession(KVSessionOptions(name: "second", ttl: .seconds(60), lockDelay: .zero))
         #expect(try await kv.acquire("lead", value: [1], session: first))
         #expect(try await kv.acquire("lead", value: [1], session: first), "the holder may take it again")
         #expect(!(try await kv.acquire("lead", value: [2], session: second)))

@@ -72,7 +72,7 @@ struct HostsAndPublishTests {
     func staleLeaderCannotWrite() async throws {
         let harness = try await RenderHarness.start()
         defer { Task { await harness.stop() } }
-        let session = try await harness.kv.createSession(KVSessionOptions(name: "old leader", ttl: .seconds(10), lockDelay: .zero))
+        let session = try await harness.kv.createSession(KVSessionOptions(name: "old leader", ttl: .seconds(60), lockDelay: .zero))
         #expect(try await harness.kv.acquire("dns/hosts.lock", value: [], session: session))
         try await harness.kv.destroySession(session)
         let publisher = BundlePublisher(store: harness.kv, key: "dns/hosts")

@@ -7,9 +7,10 @@ import TestFixtures
 import Testing
 
 /// HA as deployed: two `git2kv serve` replicas (and two `git2kv hosts` generators) on
-/// kv-server and on a real etcd. The session TTL is 30 s, so anything that happens within a
-/// few seconds did not wait for a session to expire, and the poll interval is 60 s, so a
-/// commit that arrives within seconds came through a webhook.
+/// kv-server and on a real etcd. The session TTL is 120 s, so a handover well within it did not
+/// wait for a session to expire, and the poll interval is 300 s, so a commit that arrives well
+/// within it came through a webhook. The bounds leave room for a loaded machine; the measured
+/// times (about 0.1 s) are printed, and `scripts/reliability` holds them to its 2 s goal.
 @Suite("HA handover (end to end)", .serialized)
 struct HandoverProcessTests {
     static let secret = "handover-webhook-secret"
@@ -31,8 +32,8 @@ struct HandoverProcessTests {
             try DaemonConfigText.yaml(
                 kvAddress: store.address, kvSetting: store.kvSetting, stateDirectory: directory.appending("state"), repoURL: repository.url,
                 mappings: "[{source: apps, prefix: config/apps}, {source: more, prefix: config/more}]",
-                repoSettings: ["poll_interval: 60s", "webhook: { provider: generic, secret_file: \(secretFile) }"],
-                topLevel: ["http: { listen: \"127.0.0.1:0\" }", "ha: { session_ttl: 30s }"]
+                repoSettings: ["poll_interval: 300s", "webhook: { provider: generic, secret_file: \(secretFile) }"],
+                topLevel: ["http: { listen: \"127.0.0.1:0\" }", "ha: { session_ttl: 120s }"]
             ).write(toFile: configFile, atomically: true, encoding: .utf8)
             return Replicas(store: store, directory: directory, repository: repository, configFile: configFile)
         }
@@ -100,15 +101,15 @@ struct HandoverProcessTests {
         let answer = try Self.post(webhook: secondPort, body: #"{"ref":"refs/heads/main","after":"\#(viaFollower)"}"#)
         #expect(answer.status == 202)
         #expect(answer.message.contains("does not lead") && answer.message.contains("passed to the leader"), "\(answer.message)")
-        try await eventually("the follower's webhook to reach KV", timeout: .seconds(20)) { try await replicas.live() == viaFollower }
+        try await eventually("the follower's webhook to reach KV", timeout: .seconds(60)) { try await replicas.live() == viaFollower }
         let forwardLatency = started.duration(to: .now)
-        #expect(forwardLatency < .seconds(10), "took \(forwardLatency): the leader did not act on the forwarded request")
+        #expect(forwardLatency < .seconds(40), "took \(forwardLatency): the leader did not act on the forwarded request")
 
         // SIGTERM to the leader: the follower holds the lock and its guards long before the TTL.
         started = ContinuousClock.now
         first.kill(SIGTERM)
         let stopTime = started.duration(to: .now)
-        try await eventually("the follower to take the lock", timeout: .seconds(20)) {
+        try await eventually("the follower to take the lock", timeout: .seconds(60)) {
             let holder = try await replicas.holder("config/apps/.git2kv/leader")
             return holder != nil && holder != session
         }
@@ -119,16 +120,55 @@ struct HandoverProcessTests {
         let committed = ContinuousClock.now
         let second202 = try Self.post(webhook: secondPort, body: #"{"ref":"refs/heads/main","after":"\#(afterHandover)"}"#)
         #expect(second202.status == 202 && second202.message.contains("leads"), "\(second202.message)")
-        try await eventually("the new leader to write the next commit", timeout: .seconds(20)) {
+        try await eventually("the new leader to write the next commit", timeout: .seconds(60)) {
             let apps = try await replicas.live()
             let more = try await replicas.live("config/more")
             return apps == afterHandover && more == afterHandover
         }
         let writeLatency = committed.duration(to: .now)
-        #expect(takeover < .seconds(10), "the lock moved after \(takeover): a session TTL (30 s) was waited out")
+        #expect(takeover < .seconds(40), "the lock moved after \(takeover): a session TTL (120 s) was waited out")
         print("handover on \(backend): leader exited in \(stopTime), follower leading after \(takeover); follower webhook → KV \(forwardLatency); commit after handover → KV \(writeLatency)")
         let bundle = try #require(try await replicas.store.kv.get("config/apps/web").value)
         #expect(try BundleDecoder.decode(bundle.value).file(at: "port")?.text == "2")
+    }
+
+    @Test("etcd with a user per mapping: each mapping's guard is taken with its own user, and SIGTERM leaves no lock behind")
+    func etcdGuardsWithOwnUsers() async throws {
+        let cluster = try EtcdCluster()
+        defer { cluster.stop() }
+        try await cluster.waitUntilReady()
+        try await cluster.addUser("apps-writer", password: "apps-pass", prefixes: ["config/apps/"], write: true)
+        try await cluster.addUser("more-writer", password: "more-pass", prefixes: ["config/more/"], write: true)
+        try await cluster.enableAuth(rootPassword: "root-pass")
+        let root = EtcdClient(.init(endpoints: cluster.endpoints, credentials: .init(user: "root", password: "root-pass")))
+        let directory = try TemporaryDirectory(prefix: "git2kv-etcd-guards")
+        defer { directory.remove() }
+        let repository = try FixtureRepository(at: directory.appending("origin.git"))
+        let head = try repository.commit("initial", changes: [.text("apps/web/port", "0"), .text("more/db/port", "5432")])
+        try "apps-writer:apps-pass".write(toFile: directory.appending("apps.token"), atomically: true, encoding: .utf8)
+        try "more-writer:more-pass".write(toFile: directory.appending("more.token"), atomically: true, encoding: .utf8)
+        let config = directory.appending("git2kv.yaml")
+        try DaemonConfigText.yaml(
+            kvAddress: cluster.endpoints[0], kvSetting: StoreBackend.etcd.kvSetting(address: cluster.endpoints[0]),
+            stateDirectory: directory.appending("state"), repoURL: repository.url,
+            mappings: """
+                [{source: apps, prefix: config/apps, token_file: \(directory.appending("apps.token"))}, \
+                {source: more, prefix: config/more, token_file: \(directory.appending("more.token"))}]
+                """,
+            topLevel: ["http: { listen: \"127.0.0.1:0\" }", "ha: { session_ttl: 120s }"]
+        ).write(toFile: config, atomically: true, encoding: .utf8)
+        let serve = try BackgroundProcess(Git2KVBinary.path, ["serve", "--config", config, "--log-level", "warning"])
+        defer { serve.kill() }
+        try await eventually("both mappings to sync under their own users") {
+            let apps = try await root.get("config/apps/.git2kv/state").value
+            let more = try await root.get("config/more/.git2kv/state").value
+            return try apps.map { try SyncState.decode($0.value).commit.id } == head && more.map { try SyncState.decode($0.value).commit.id } == head
+        }
+        let lease = try #require(try await root.get("config/apps/.git2kv/leader").value?.session)
+        #expect(try await root.get("config/more/.git2kv/leader").value?.session == lease, "the guard is attached to the leader's lease")
+        #expect(serve.stop(SIGTERM) == 0)
+        #expect(try await root.get("config/apps/.git2kv/leader").value == nil, "SIGTERM released the lock")
+        #expect(try await root.get("config/more/.git2kv/leader").value == nil, "SIGTERM released the guard")
     }
 
     @Test("a second hosts generator takes over at once when the leader gets SIGTERM", arguments: StoreBackend.allCases)
@@ -148,7 +188,7 @@ struct HandoverProcessTests {
             catalog: { address: "\(catalogAddress)" }
             key: dns/hosts
             refresh: 2s
-            lock: { session_ttl: 30s }
+            lock: { session_ttl: 120s }
 
             """.write(toFile: configFile, atomically: true, encoding: .utf8)
         let generators = [
@@ -164,17 +204,17 @@ struct HandoverProcessTests {
 
         let started = ContinuousClock.now
         leader.kill(SIGTERM)
-        try await eventually("the other generator to take the lock", timeout: .seconds(20)) {
+        try await eventually("the other generator to take the lock", timeout: .seconds(60)) {
             guard let entry = try await store.kv.get("dns/hosts.lock").value, entry.session != nil, entry.session != lock.session else { return false }
             return (try JSONSerialization.jsonObject(with: Data(entry.value)) as? [String: Any])?["pid"] as? Int == Int(follower.processIdentifier)
         }
         let takeover = started.duration(to: .now)
         try Self.register(node: "n2", address: "10.0.0.2", at: catalogAddress)
-        try await eventually("the new leader to publish the change", timeout: .seconds(20)) {
+        try await eventually("the new leader to publish the change", timeout: .seconds(60)) {
             try await Self.hosts(store.kv)?.contains("n2.node.consul") == true
         }
         let published = started.duration(to: .now)
-        #expect(takeover < .seconds(10), "the lock moved after \(takeover): a session TTL (30 s) was waited out")
+        #expect(takeover < .seconds(40), "the lock moved after \(takeover): a session TTL (120 s) was waited out")
         print("hosts handover on \(backend): follower leading after \(takeover), new node published after \(published)")
     }
 
