@@ -64,27 +64,38 @@ public actor GitRepository {
         return GitRepository(handle: repository, path: path)
     }
 
+    /// Points the mirror's `origin` at `url`, creating it on first use. Reads the URL from the
+    /// config instead of looking the remote up: libgit2 1.5's remote lookup evaluates
+    /// `url.*.insteadOf` with a regular expression whose PCRE2 match data it never frees
+    /// (about 100 KB per lookup, so per poll), see `fetch`.
     private static func configureRemote(of repository: OpaquePointer, url: String, operation: String) throws(GitError) {
-        var remote: OpaquePointer?
-        defer { git_remote_free(remote) }
-        if git_remote_lookup(&remote, repository, remoteName) == 0, let existing = remote {
-            let current = git_remote_url(existing).map { String(cString: $0) }
-            if current != url {
-                try LibGit2.check(git_remote_set_url(repository, remoteName, url), operation)
-            }
+        if let current = try configuredURL(of: repository, operation: operation) {
+            if current != url { try LibGit2.check(git_remote_set_url(repository, remoteName, url), operation) }
             return
         }
+        var remote: OpaquePointer?
+        defer { git_remote_free(remote) }
         try LibGit2.check(
             git_remote_create_with_fetchspec(&remote, repository, remoteName, url, "+refs/heads/*:refs/heads/*"),
             operation)
         try LibGit2.check(git_remote_add_fetch(repository, remoteName, "+refs/tags/*:refs/tags/*"), operation)
     }
 
+    /// `remote.origin.url` from the repository's config; nil when it has none.
+    static func configuredURL(of repository: OpaquePointer, operation: String) throws(GitError) -> String? {
+        var config: OpaquePointer?
+        try LibGit2.check(git_repository_config_snapshot(&config, repository), operation)
+        defer { git_config_free(config) }
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        let code = git_config_get_string_buf(&buffer, config, "remote.\(remoteName).url")
+        if code == GIT_ENOTFOUND.rawValue { return nil }
+        try LibGit2.check(code, operation)
+        return buffer.ptr.map { String(cString: $0) }
+    }
+
     /// The URL the mirror fetches from.
     public func remoteURL() throws(GitError) -> String {
-        var remote: OpaquePointer?
-        try LibGit2.check(git_remote_lookup(&remote, handle, Self.remoteName), "look up remote \(Self.remoteName)")
-        defer { git_remote_free(remote) }
-        return git_remote_url(remote).map { String(cString: $0) } ?? ""
+        try Self.configuredURL(of: handle, operation: "read the URL of remote \(Self.remoteName)") ?? ""
     }
 }
