@@ -50,6 +50,24 @@ struct MirrorFetchTests {
         #expect(try await mirror.referenceNames(under: "refs/heads/") == ["main"])
     }
 
+    @Test("opening the mirror and fetching, as every poll does, keeps memory flat")
+    func pollsDoNotGrowMemory() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let origin = try FixtureRepository(at: directory.appending("origin.git"))
+        try origin.commit("first", changes: [.text("a.json", "{}\n")])
+        // Entries in the mirror's config made libgit2 1.5's remote lookup leak per entry.
+        let path = directory.appending("mirror.git")
+        try await GitRepository.openOrCreateMirror(at: path, remoteURL: origin.url).fetch()
+        for round in 0..<20 { try GitCLI.run(["config", "--file", path + "/config", "git2kv.test\(round)", "value"]) }
+        for _ in 0..<50 { try await GitRepository.openOrCreateMirror(at: path, remoteURL: origin.url).fetch() }
+        let warm = try #require(ResidentMemory.kilobytes())
+        for _ in 0..<300 { try await GitRepository.openOrCreateMirror(at: path, remoteURL: origin.url).fetch() }
+        let grown = try #require(ResidentMemory.kilobytes()) - warm
+        // The leak was over 100 KB per poll here, 30 MB over these 300; what remains is noise.
+        #expect(grown < 8_000, "300 polls grew the process by \(grown) KB")
+    }
+
     @Test("reopening a mirror whose remote moved points it at the new URL")
     func remoteURLUpdated() async throws {
         let directory = try TemporaryDirectory()
