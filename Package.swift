@@ -196,6 +196,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "git2kv-soak-benchmarks",
+            dependencies: [
+                "KV", "Pipeline", "TestFixtures", "BenchmarkSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/Soak",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "git2kv-render-benchmarks",
             dependencies: [
                 "Renderer", "BundleFormat", "KV", "KVServer", "TestFixtures", "BenchmarkSupport",

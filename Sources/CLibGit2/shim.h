@@ -2,6 +2,7 @@
 #define GIT2KV_CLIBGIT2_SHIM_H
 
 #include <git2.h>
+#include <malloc.h>
 
 /* git_libgit2_opts is variadic, which Swift cannot call: these wrap the options git2kv sets. */
 

@@ -66,6 +66,12 @@ public final class DaemonMetrics: Sendable {
         ).increment()
     }
 
+    func setRepoProblems(repo: String, _ count: Int) {
+        registry.makeGauge(
+            descriptor: name("repo_problems", "", "Repo-wide failures now (fetch, mirror, unresolvable branch); see /status."), labels: [("repo", repo)]
+        ).set(to: Double(count))
+    }
+
     func recordKVError(kind: String) {
         registry.makeCounter(descriptor: name("kv_errors", "total", "Failed KV requests by kind."), labels: [("kind", kind)]).increment()
     }

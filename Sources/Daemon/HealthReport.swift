@@ -8,23 +8,24 @@ public struct HealthReport: Sendable, Codable {
         public var secondsSinceLastPoll: Double
         /// Ready for this repo: a follower has fetched recently; a leader has also synced.
         public var pollCurrent: Bool
-        /// Why the repo cannot work as configured (a token without the rights HA needs).
-        public var problem: String?
+        /// What keeps the repo from syncing: a token without the rights HA needs, a failing
+        /// fetch, a branch that cannot be resolved. Empty when all is well.
+        public var problems: [String]
 
         public var leader: Bool { role != "follower" }
 
         enum CodingKeys: String, CodingKey {
-            case name, role, leader, problem
+            case name, role, leader, problems
             case secondsSinceLastPoll = "seconds_since_last_poll"
             case pollCurrent = "poll_current"
         }
 
-        public init(name: String, role: String, secondsSinceLastPoll: Double, pollCurrent: Bool, problem: String? = nil) {
+        public init(name: String, role: String, secondsSinceLastPoll: Double, pollCurrent: Bool, problems: [String] = []) {
             self.name = name
             self.role = role
             self.secondsSinceLastPoll = secondsSinceLastPoll
             self.pollCurrent = pollCurrent
-            self.problem = problem
+            self.problems = problems
         }
 
         public init(from decoder: any Decoder) throws {
@@ -33,7 +34,7 @@ public struct HealthReport: Sendable, Codable {
             role = try container.decode(String.self, forKey: .role)
             secondsSinceLastPoll = try container.decode(Double.self, forKey: .secondsSinceLastPoll)
             pollCurrent = try container.decode(Bool.self, forKey: .pollCurrent)
-            problem = try container.decodeIfPresent(String.self, forKey: .problem)
+            problems = try container.decodeIfPresent([String].self, forKey: .problems) ?? []
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -43,7 +44,7 @@ public struct HealthReport: Sendable, Codable {
             try container.encode(leader, forKey: .leader)
             try container.encode(secondsSinceLastPoll, forKey: .secondsSinceLastPoll)
             try container.encode(pollCurrent, forKey: .pollCurrent)
-            try container.encodeIfPresent(problem, forKey: .problem)
+            try container.encode(problems, forKey: .problems)
         }
     }
 

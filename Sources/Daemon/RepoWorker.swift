@@ -30,6 +30,8 @@ actor RepoWorker {
     private(set) var syncedSinceLeading = false
     /// Sync passes carried out (not skipped), for tests and metrics.
     private(set) var passes = 0
+    /// Repo-wide failures (fetch, mirror, unresolvable branches), for status, health and logs.
+    private(set) var problems = RepoProblems()
 
     init(repo: RepoConfig, context: DaemonContext) {
         self.repo = repo
@@ -216,18 +218,38 @@ actor RepoWorker {
         let pass = RepoSyncPass(runner: context.runner, repo: repo, trigger: nil, fetch: true, sync: false) { _ in SyncOptions() }
         let outcome = await context.concurrency.run { await pass.run() }
         noteFetch(outcome)
+        noteProblems(outcome, checkedBranches: [])
     }
 
     private func noteFetch(_ outcome: RepoSyncPass.Outcome) {
         if outcome.fetched { lastSuccessfulFetch = context.clock.now }
-        if let error = outcome.fetchError ?? outcome.mirrorError {
-            context.metrics.recordGitError(repo: repo.name)
-            logger.warning("fetch failed; serving KV as it is and retrying", metadata: ["error": "\(error)"])
+        if outcome.fetchError != nil || outcome.mirrorError != nil { context.metrics.recordGitError(repo: repo.name) }
+    }
+
+    /// Updates the repo's problems from a pass, logging each once when it appears or clears.
+    private func noteProblems(_ outcome: RepoSyncPass.Outcome, checkedBranches: [String]) {
+        var found: [String: String] = [:]
+        if let error = outcome.fetchError {
+            found["fetch"] = hasFetched ? "\(error) (serving KV as it is; retrying)" : "\(error) (never fetched since start)"
         }
+        if let error = outcome.mirrorError { found["mirror"] = error.description }
+        for failure in outcome.report.failures where failure.target == nil {
+            found[failure.what.replacingOccurrences(of: "repo \(repo.name) ", with: "")] = failure.error.description
+        }
+        var checked: Set<String> = outcome.mirrorError == nil ? ["fetch", "mirror"] : ["mirror"]
+        for branch in checkedBranches { checked.insert("branch \(branch)") }
+        if checkedBranches.isEmpty == false || outcome.report.failures.contains(where: { $0.target == nil }) { checked.insert("tags") }
+        let changes = problems.update(checked: checked, found: found)
+        for (what, message) in changes.appeared + changes.changed {
+            logger.error("repo cannot sync", metadata: ["what": "\(what)", "error": "\(message)"])
+        }
+        for what in changes.cleared { logger.info("repo recovered", metadata: ["what": "\(what)"]) }
+        context.metrics.setRepoProblems(repo: repo.name, problems.descriptions.count)
     }
 
     private func record(_ outcome: RepoSyncPass.Outcome, trigger: SyncTrigger, cause: SyncCause, duration: Duration) {
         noteFetch(outcome)
+        if case .branch(let branch) = trigger { noteProblems(outcome, checkedBranches: [branch]) } else { noteProblems(outcome, checkedBranches: []) }
         let now = Date().timeIntervalSince1970
         let mappingFailures = outcome.report.failures.filter { $0.target != nil }
         let share = duration / max(1, outcome.report.results.count + mappingFailures.count)
@@ -255,8 +277,8 @@ actor RepoWorker {
         var retry = false
         for failure in outcome.report.failures {
             guard let target = failure.target else {
-                // A branch or tag that could not be resolved (deleted, or not fetched yet).
-                logger.error("sync failed", metadata: ["what": "\(failure.what)", "error": "\(failure.error)"])
+                // A branch or tag that could not be resolved (deleted, or not fetched yet):
+                // logged by noteProblems when it appears, retried on one schedule.
                 retry = true
                 continue
             }
@@ -274,10 +296,7 @@ actor RepoWorker {
             if let behind = status.commitsBehind { context.metrics.setCommitsBehind(target, behind) }
             if status.frozen != nil { context.metrics.setFrozen(target, true) }
         }
-        if let error = outcome.mirrorError {
-            logger.error("cannot open the mirror", metadata: ["error": "\(error)"])
-            retry = true
-        }
+        if outcome.mirrorError != nil { retry = true }
         if !retry, isLeader, outcome.mirrorError == nil, outcome.fetchError == nil { syncedSinceLeading = true }
         scheduleRetry(trigger, needed: retry)
     }
@@ -374,8 +393,9 @@ actor RepoWorker {
 
     var hasFetched: Bool { lastSuccessfulFetch != nil }
 
-    /// A follower is ready once its mirror is fetched; a leader once it has synced.
-    var isReady: Bool { hasFetched && (role == "follower" || syncedSinceLeading) }
+    /// A follower is ready once its mirror is fetched; a leader once it has synced. A branch
+    /// that cannot be resolved or a mirror that cannot be opened makes either not ready.
+    var isReady: Bool { hasFetched && (role == "follower" || syncedSinceLeading) && !problems.blocksReadiness }
 
     /// No sync running or queued.
     var isIdle: Bool { coalescer.isIdle }

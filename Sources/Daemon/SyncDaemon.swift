@@ -193,22 +193,31 @@ public actor SyncDaemon {
             let age = await worker.secondsSinceLastPoll()
             let limit = max(3 * repo.pollInterval.inSeconds, 60)
             let ready = await worker.isReady
-            let problem = await worker.leadershipProblem()
+            let leadershipProblem = await worker.leadershipProblem()
+            let problems = (leadershipProblem.map { ["leadership: \($0)"] } ?? []) + (await worker.problems.descriptions)
             report.repos.append(
                 .init(
-                    name: repo.name, role: await worker.role, secondsSinceLastPoll: age, pollCurrent: ready && age <= limit && problem == nil,
-                    problem: problem))
+                    name: repo.name, role: await worker.role, secondsSinceLastPoll: age,
+                    pollCurrent: ready && age <= limit && leadershipProblem == nil, problems: problems))
             for branch in repo.branches { metrics.setSecondsSincePoll(repo: repo.name, reference: branch, age) }
         }
         metrics.setUp(report.ready)
         return report
     }
 
-    /// What `git2kv status` shows, from the mirrors as they are (no fetch).
+    /// What `git2kv status` shows, from the mirrors as they are (no fetch), with what keeps
+    /// each repo from syncing (a failing fetch, an unresolvable branch) as its mappings' problem.
     public func statuses() async -> [MappingStatus] {
         var runner = SyncRunner(config: config)
         runner.fetch = false
-        return await runner.statuses().statuses
+        var statuses = await runner.statuses().statuses
+        for index in statuses.indices {
+            guard let worker = workers[statuses[index].repo] else { continue }
+            let repoProblems = await worker.problems.descriptions
+            guard !repoProblems.isEmpty else { continue }
+            statuses[index].problem = ([statuses[index].problem].compactMap { $0 } + repoProblems).joined(separator: "; ")
+        }
+        return statuses
     }
 
     /// True when no sync of the repo is running or queued (for tests and benchmarks).

@@ -68,6 +68,38 @@ struct MirrorFetchTests {
         #expect(grown < 8_000, "300 polls grew the process by \(grown) KB")
     }
 
+    @Test("repacking leaves one pack holding every branch, tag and annotated tag, and drops what nothing reaches")
+    func repackConsolidates() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let origin = try FixtureRepository(at: directory.appending("origin.git"))
+        let path = directory.appending("mirror.git")
+        let mirror = try GitRepository.openOrCreateMirror(at: path, remoteURL: origin.url)
+        var heads: [String] = []
+        for round in 0..<6 {
+            heads.append(try origin.commit("round \(round)", changes: [.text("apps/web/port", "\(round)")]))
+            try await mirror.fetch()
+        }
+        try origin.tag("v1", at: heads[1], message: "release 1")
+        try origin.commit("topic", on: "topic", changes: [.text("apps/web/topic", "t")])
+        try await mirror.fetch()
+        #expect(await mirror.packCount() >= 7, "libgit2 writes a pack per fetch")
+
+        try await mirror.repack()
+        #expect(await mirror.packCount() == 1)
+        #expect(try await mirror.resolveBranch("main").hex == heads[5])
+        #expect(try await mirror.resolveTag("v1").hex == heads[1], "the annotated tag object survived")
+        #expect(try await mirror.referenceNames(under: "refs/heads/") == ["main", "topic"])
+        let reopened = try GitRepository.openOrCreateMirror(at: path, remoteURL: origin.url)
+        #expect(try await reopened.resolveBranch("main").hex == heads[5])
+        #expect(try await reopened.resolveCommit(heads[0]).hex == heads[0], "history stays")
+        // git itself finds the repository whole.
+        try GitCLI.run(["fsck", "--no-dangling"], in: path)
+        let next = try origin.commit("after repack", changes: [.text("apps/web/port", "9")])
+        try await reopened.fetch()
+        #expect(try await reopened.resolveBranch("main").hex == next)
+    }
+
     @Test("reopening a mirror whose remote moved points it at the new URL")
     func remoteURLUpdated() async throws {
         let directory = try TemporaryDirectory()

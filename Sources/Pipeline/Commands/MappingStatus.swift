@@ -45,6 +45,10 @@ public struct MappingStatus: Sendable, Codable {
         if let repository {
             head = try? await target.isTag ? repository.resolveTag(target.reference) : repository.resolveBranch(target.reference)
             status.head = head?.hex
+            if head == nil {
+                status.problem =
+                    "\(target.isTag ? "tag" : "branch") \(target.reference) is not in the mirror: deleted upstream, or never fetched (check the repo's url and credentials)"
+            }
         }
         do {
             if let entry = try await kv.get(target.freezeKey).value { status.frozen = FreezeRecord.decode(entry.value) }

@@ -59,11 +59,19 @@ public struct SyncRunner: Sendable {
         return try await body(repository)
     }
 
-    /// Fetches every branch and tag of `repo` into its mirror.
+    /// Fetches every branch and tag of `repo` into its mirror, and consolidates the mirror's
+    /// packs once libgit2's one-pack-per-fetch has piled up `repackThreshold` of them.
     public func fetch(_ repo: RepoConfig, into repository: GitRepository) async throws(SyncError) {
         progress?("fetching \(repo.name)")
         _ = try await GitCall.run { () throws(GitError) in try await repository.fetch(credentials: repo.credentials) }
+        if await repository.packCount() > Self.repackThreshold {
+            progress?("repacking \(repo.name)")
+            // A failed repack leaves the packs as they were; the next fetch tries again.
+            try? await repository.repack()
+        }
     }
+
+    static let repackThreshold = 32
 
     public func run(dryRun: Bool) async -> Report {
         var report = Report()
