@@ -99,9 +99,8 @@ enum SoakBenchmark {
     }
 
     static func residentKilobytes(of pid: Int32) throws -> Int {
-        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        guard let kilobytes = ResidentMemory.kilobytes(of: pid) else { throw BenchmarkFailure("cannot read the RSS of process \(pid)") }
+        return kilobytes
     }
 
     /// The sum of `git2kv_syncs_total` over its labels.

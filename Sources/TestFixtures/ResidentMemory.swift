@@ -1,9 +1,9 @@
 import Foundation
 
-/// This process's resident set size, from /proc/self/status.
+/// A process's resident set size, from /proc/<pid>/status (this process by default).
 public enum ResidentMemory {
-    public static func kilobytes() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+    public static func kilobytes(of process: Int32? = nil) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.map(String.init) ?? "self")/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
         else { return nil }
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
