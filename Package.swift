@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.20.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
@@ -49,6 +50,17 @@ let package = Package(
         .target(
             name: "LifecycleSupport",
             dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "HTTPServing",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -82,6 +94,7 @@ let package = Package(
         .target(
             name: "KVServer",
             dependencies: [
+                "HTTPServing",
                 "KV", "LifecycleSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -95,6 +108,7 @@ let package = Package(
             dependencies: [
                 "GitKit", "BundleFormat", "KV", "Secrets",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -103,6 +117,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
+                "HTTPServing",
                 "Pipeline", "KV", "GitKit", "Secrets", "LifecycleSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -116,6 +131,7 @@ let package = Package(
         .target(
             name: "Renderer",
             dependencies: [
+                "HTTPServing",
                 "Pipeline", "BundleFormat", "KV", "Secrets", "LifecycleSupport",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -229,6 +245,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "HTTPServingTests",
+            dependencies: [
+                "HTTPServing", "TestFixtures",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "GitKitTests",
             dependencies: ["GitKit", "Secrets", "TestFixtures"],
             swiftSettings: strictSettings
@@ -285,7 +309,10 @@ let package = Package(
         ),
         .testTarget(
             name: "git2kvTests",
-            dependencies: ["GitKit", "BundleFormat", "KV", "Pipeline", "TestFixtures", "StoreFixtures"],
+            dependencies: [
+                "GitKit", "BundleFormat", "KV", "Pipeline", "TestFixtures", "StoreFixtures",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

@@ -10,6 +10,7 @@ struct DaemonContext: Sendable {
     let concurrency: ConcurrencyLimit
     let logger: Logger
     let clock: ServiceClock
+    let fetcher: MirrorFetcher
 
-    var runner: SyncRunner { SyncRunner(config: config) }
+    var runner: SyncRunner { SyncRunner(config: config, fetcher: fetcher) }
 }

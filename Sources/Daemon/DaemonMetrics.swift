@@ -72,6 +72,13 @@ public final class DaemonMetrics: Sendable {
         ).set(to: Double(count))
     }
 
+    func recordDriftRepairs(_ target: MappingTarget, _ count: Int) {
+        registry.makeCounter(
+            descriptor: name("drift_repairs", "total", "Keys found edited, missing or stray in KV and put back to what git says."),
+            labels: [("repo", target.repo), ("prefix", target.prefix)]
+        ).increment(by: Int64(count))
+    }
+
     func recordKVError(kind: String) {
         registry.makeCounter(descriptor: name("kv_errors", "total", "Failed KV requests by kind."), labels: [("kind", kind)]).increment()
     }

@@ -14,8 +14,9 @@ actor RepoWorker {
     private var running: [SyncTrigger: Task<Void, Never>] = [:]
     private var retries: RetrySchedule<SyncTrigger>
     private var retryTasks: [SyncTrigger: Task<Void, Never>] = [:]
-    /// The head each branch was last synced at by every one of its mappings.
-    private var liveHeads: [String: String] = [:]
+    /// The head each branch was last synced at by every one of its mappings, earlier ones, and
+    /// heads pushes asked for that are not synced yet.
+    private var heads = PushHeads()
     private var pollTask: Task<Void, Never>?
     private var leadershipTask: Task<Void, Never>?
     private var requestWatchTask: Task<Void, Never>?
@@ -130,13 +131,19 @@ actor RepoWorker {
         case forwarded(key: String, leader: String?)
         /// Not leading, and the request could not be passed on (KV unreachable).
         case notForwarded(String)
+
+        /// The sender is told to send it again, so its delivery id must not be remembered.
+        var asksForRedelivery: Bool {
+            if case .notForwarded = self { return true }
+            return false
+        }
     }
 
     /// Handles a verified push: the leader syncs it; a follower passes it to the leader.
     func handle(_ event: PushEvent) async -> PushHandling {
         let triggers = triggers(for: event)
         guard !triggers.isEmpty else { return .nothingToDo }
-        if isLeader { return .syncing(request(triggers, cause: .webhook)) }
+        if isLeader { return .syncing(requestPushed(triggers, event: event, cause: .webhook)) }
         guard let kv = leadKV else { return .notForwarded("this replica has no KV connection") }
         let key = repo.leadTarget.syncRequestKey
         let forwarded = ForwardedSyncRequest(event, receivedBy: "\(ProcessInfo.processInfo.hostName) pid \(getpid())")
@@ -154,14 +161,27 @@ actor RepoWorker {
     }
 
     /// The syncs a push asks for: the branches and tags this repo follows, except branches
-    /// whose pushed head is live already (a redelivered or late webhook).
+    /// whose pushed head is live already, asked for already, or an earlier push replayed.
     private func triggers(for event: PushEvent) -> [SyncTrigger] {
         guard !event.everything else { return allTriggers }
         var triggers = event.branches.filter { branch in
-            repo.branches.contains(branch) && (event.heads[branch] == nil || event.heads[branch] != liveHeads[branch])
+            guard repo.branches.contains(branch) else { return false }
+            guard let head = event.heads[branch] else { return true }
+            return !heads.covers(branch: branch, head: head, previous: event.previousHeads[branch])
         }.map(SyncTrigger.branch)
         if event.tags.contains(where: { tag in repo.tags.contains { GlobPattern($0).matches(tag) } }) { triggers.append(.tags) }
         return triggers
+    }
+
+    /// Requests the syncs of a push, remembering the heads it asked for.
+    private func requestPushed(
+        _ triggers: [SyncTrigger], event: PushEvent, cause: SyncCause
+    ) -> [SyncTrigger: SyncCoalescer<SyncTrigger>.Decision] {
+        let now = context.clock.now
+        for case .branch(let branch) in triggers {
+            if let head = event.heads[branch] { heads.requested(branch: branch, head: head, at: now) }
+        }
+        return request(triggers, cause: cause)
     }
 
     private func drain(_ trigger: SyncTrigger, cause: SyncCause) async {
@@ -196,19 +216,26 @@ actor RepoWorker {
             await fetchOnly()
             return
         }
-        let requestedAt = context.clock.now
+        var requestedAt = context.clock.now
         let fetch = lastFetchStarted.map { $0 < requestedAt } ?? true
+        if fetch, let last = lastFetchStarted, requestedAt < last + repo.minFetchInterval {
+            // At most one fetch per min_fetch_interval, however many pushes arrive: later
+            // requests wait for it (they were coalesced meanwhile), none is dropped.
+            try? await context.clock.sleep(until: last + repo.minFetchInterval)
+            requestedAt = context.clock.now
+        }
         let lock = leaderLock
         let repo = repo
         let throttle = context.throttle
         let pass = RepoSyncPass(runner: context.runner, repo: repo, trigger: trigger, fetch: fetch, sync: true) { target in
             SyncOptions(leaderLock: lock.map { LeaderLock(key: repo.guardKey(of: target.mapping), session: $0.session) }, throttle: throttle)
         }
-        if fetch { lastFetchStarted = context.clock.now }
+        if fetch { lastFetchStarted = requestedAt }
+        let fetchedAt = lastFetchStarted
         let started = context.clock.now
         let outcome = await context.concurrency.run { await pass.run() }
         passes += 1
-        record(outcome, trigger: trigger, cause: cause, duration: context.clock.now - started)
+        record(outcome, trigger: trigger, cause: cause, duration: context.clock.now - started, fetchedAt: fetchedAt)
     }
 
     private func fetchOnly() async {
@@ -247,7 +274,7 @@ actor RepoWorker {
         context.metrics.setRepoProblems(repo: repo.name, problems.descriptions.count)
     }
 
-    private func record(_ outcome: RepoSyncPass.Outcome, trigger: SyncTrigger, cause: SyncCause, duration: Duration) {
+    private func record(_ outcome: RepoSyncPass.Outcome, trigger: SyncTrigger, cause: SyncCause, duration: Duration, fetchedAt: Duration?) {
         noteFetch(outcome)
         if case .branch(let branch) = trigger { noteProblems(outcome, checkedBranches: [branch]) } else { noteProblems(outcome, checkedBranches: []) }
         let now = Date().timeIntervalSince1970
@@ -265,6 +292,14 @@ actor RepoWorker {
                         "written": "\(result.plan.writes.count)", "deleted": "\(result.plan.deletes.count)", "mode": "\(result.plan.mode.rawValue)",
                     ])
             }
+            if !result.plan.drift.isEmpty {
+                context.metrics.recordDriftRepairs(result.target, result.plan.drift.count)
+                logger.warning(
+                    "KV had drifted from git; repaired", metadata: [
+                        "prefix": "\(result.target.prefix)", "repairs": "\(result.plan.drift.count)",
+                        "keys": "\(result.plan.drift.prefix(20).joined(separator: "; "))",
+                    ])
+            }
             for problem in result.plan.problems {
                 logger.error("file kept its bundle at the last good value", metadata: ["prefix": "\(result.target.prefix)", "problem": "\(problem)"])
             }
@@ -272,7 +307,7 @@ actor RepoWorker {
         if case .branch(let branch) = trigger, outcome.report.failures.isEmpty,
             let head = outcome.report.results.first(where: { $0.target.reference == branch })?.plan.head
         {
-            liveHeads[branch] = head
+            heads.synced(branch: branch, head: head, fetchedAt: fetchedAt)
         }
         var retry = false
         for failure in outcome.report.failures {
@@ -381,7 +416,7 @@ actor RepoWorker {
         guard isLeader else { return }
         let triggers = triggers(for: forwarded.event)
         logger.info("sync requested by a follower", metadata: ["from": "\(forwarded.receivedBy)", "triggers": "\(triggers.map(\.description))"])
-        if !triggers.isEmpty { request(triggers, cause: .forwarded) }
+        if !triggers.isEmpty { _ = requestPushed(triggers, event: forwarded.event, cause: .forwarded) }
     }
 
     // MARK: Health

@@ -13,12 +13,19 @@ public actor SyncDaemon {
     public private(set) var config: DaemonConfig
     private var workers: [String: RepoWorker] = [:]
     private var verifiers: [String: WebhookVerifier] = [:]
+    /// Per repo, the delivery ids of webhooks handled (redeliveries and replays do nothing).
+    private var deliveries: [String: RecentDeliveries] = [:]
     private var throttle: TokenBucket
     private var concurrency: ConcurrencyLimit
     private let clock: ServiceClock
+    private let fetcher: MirrorFetcher
 
-    public init(config: DaemonConfig, logger: Logger, metrics: DaemonMetrics = DaemonMetrics(), clock: ServiceClock = .continuous) {
+    public init(
+        config: DaemonConfig, logger: Logger, metrics: DaemonMetrics = DaemonMetrics(), clock: ServiceClock = .continuous,
+        fetcher: MirrorFetcher = .inProcess
+    ) {
         self.config = config
+        self.fetcher = fetcher
         self.logger = logger
         self.metrics = metrics
         self.clock = clock
@@ -75,15 +82,18 @@ public actor SyncDaemon {
         logger.info("configuration reloaded", metadata: ["config": "\(new.file)", "repos": "\(new.repos.count)"])
     }
 
-    /// Stops every worker: no new syncs, running ones finish their transactions, locks released.
+    /// Stops every worker: no new syncs, running fetches killed (a remote may never answer),
+    /// running transactions finished, locks released.
     public func shutdown() async {
+        if case .isolated(let fetcher) = fetcher { fetcher.stopAll() }
         for worker in workers.values { await worker.stop() }
         workers = [:]
         logger.info("stopped")
     }
 
     private var context: DaemonContext {
-        DaemonContext(config: config, metrics: metrics, throttle: throttle, concurrency: concurrency, logger: logger, clock: clock)
+        DaemonContext(
+            config: config, metrics: metrics, throttle: throttle, concurrency: concurrency, logger: logger, clock: clock, fetcher: fetcher)
     }
 
     /// With HA, every repo's lead token must be allowed to create sessions; say which is not.
@@ -164,7 +174,14 @@ public actor SyncDaemon {
             metrics.recordWebhook(provider: provider, outcome: "ignored")
             return WebhookResponse(status: 202, message: "\(what): nothing to sync")
         case .push(let event):
-            switch await worker.handle(event) {
+            let delivery = request.deliveryID
+            if let delivery, deliveries[repoName]?.contains(delivery) == true {
+                metrics.recordWebhook(provider: provider, outcome: "duplicate")
+                return WebhookResponse(status: 200, message: "delivery \(delivery) was handled already: nothing to do")
+            }
+            let handling = await worker.handle(event)
+            if let delivery, !handling.asksForRedelivery { deliveries[repoName, default: RecentDeliveries()].insert(delivery) }
+            switch handling {
             case .nothingToDo:
                 metrics.recordWebhook(provider: provider, outcome: "ignored")
                 return WebhookResponse(status: 202, message: "the push changed no branch or tag this repo follows, or its head is live already")
@@ -208,7 +225,7 @@ public actor SyncDaemon {
     /// What `git2kv status` shows, from the mirrors as they are (no fetch), with what keeps
     /// each repo from syncing (a failing fetch, an unresolvable branch) as its mappings' problem.
     public func statuses() async -> [MappingStatus] {
-        var runner = SyncRunner(config: config)
+        var runner = SyncRunner(config: config, fetcher: fetcher)
         runner.fetch = false
         var statuses = await runner.statuses().statuses
         for index in statuses.indices {

@@ -1,20 +1,37 @@
 import CLibGit2
 
 extension GitRepository {
-    /// Fetches every branch and tag from the mirror's remote, pruning deleted ones.
-    /// Returns the references that changed.
+    /// Fetches every branch and tag from `url` (the mirror's configured remote when nil),
+    /// pruning deleted ones. Returns the references that changed. `connected` is called once the
+    /// remote has answered with its references, before any object is transferred.
     ///
     /// The fetch goes through an anonymous remote with the mirror's URL and explicit refspecs,
     /// created without `insteadOf` rewriting: a named remote's lookup in libgit2 1.5 leaks the
     /// PCRE2 match data of its `url.*.insteadOf` scan, which grew a daemon by ~330 KB per poll.
     @discardableResult
     public func fetch(
+        url: String? = nil,
         credentials: GitCredentials = .none,
-        progress: (@Sendable (TransferProgress) -> Void)? = nil
+        progress: (@Sendable (TransferProgress) -> Void)? = nil,
+        connected: (@Sendable () -> Void)? = nil
     ) throws(GitError) -> [ReferenceUpdate] {
-        let url = try remoteURL()
+        try fetch(
+            url: url, resolvedCredentials: try credentials.resolve(), credentialsDescription: credentials.description,
+            connected: connected, progress: progress)
+    }
+
+    func fetch(
+        url: String?,
+        resolvedCredentials: ResolvedCredentials,
+        credentialsDescription: String,
+        connected: (@Sendable () -> Void)?,
+        progress: (@Sendable (TransferProgress) -> Void)?
+    ) throws(GitError) -> [ReferenceUpdate] {
+        let configured: String
+        if let url { configured = url } else { configured = try remoteURL() }
+        let url = configured
         let operation = "fetch \(url)"
-        let context = FetchContext(credentials: try credentials.resolve(), progress: progress)
+        let context = FetchContext(credentials: resolvedCredentials, progress: progress)
 
         var createOptions = git_remote_create_options()
         try LibGit2.check(git_remote_create_options_init(&createOptions, UInt32(GIT_REMOTE_CREATE_OPTIONS_VERSION)), operation)
@@ -32,6 +49,9 @@ extension GitRepository {
 
         let code = withExtendedLifetime(context) {
             FetchCallbacks.install(on: &options.callbacks, context: Unmanaged.passUnretained(context).toOpaque())
+            let connectCode = git_remote_connect(remote, GIT_DIRECTION_FETCH, &options.callbacks, &options.proxy_opts, nil)
+            guard connectCode >= 0 else { return connectCode }
+            connected?()
             return Self.mirrorRefspecs.withStrArray { refspecs in git_remote_fetch(remote, refspecs, &options, "git2kv fetch") }
         }
         if code < 0 {
@@ -39,13 +59,13 @@ extension GitRepository {
             if context.credentialsRejected {
                 throw GitError(
                     kind: .authenticationFailed, operation: operation,
-                    message: "the remote rejected the configured credentials (\(credentials))",
+                    message: "the remote rejected the configured credentials (\(credentialsDescription))",
                     code: error.code, errorClass: error.errorClass)
             }
             if context.credentialsMissing {
                 throw GitError(
                     kind: .authenticationFailed, operation: operation,
-                    message: "the remote asked for credentials and none that fit are configured (have: \(credentials))",
+                    message: "the remote asked for credentials and none that fit are configured (have: \(credentialsDescription))",
                     code: error.code, errorClass: error.errorClass)
             }
             throw Self.classifyTransportError(error)

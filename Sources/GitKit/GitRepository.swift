@@ -44,7 +44,8 @@ public actor GitRepository {
 
     /// Opens the bare mirror at `path`, creating it (and pointing its remote at `remoteURL`) when
     /// it does not exist yet. An existing mirror whose remote moved is re-pointed.
-    /// Branches are fetched to `refs/heads/*` and tags to `refs/tags/*`.
+    /// Branches are fetched to `refs/heads/*` and tags to `refs/tags/*`. The config stores the URL
+    /// without user info and is readable by the owner only: fetches are given the full URL.
     public static func openOrCreateMirror(at path: String, remoteURL: String) throws(GitError) -> GitRepository {
         LibGit2.ensureInitialized()
         let operation = "prepare mirror \(path) of \(remoteURL)"
@@ -56,7 +57,8 @@ public actor GitRepository {
             throw GitError(kind: .invalidRepository, operation: operation, message: "libgit2 returned no repository")
         }
         do {
-            try configureRemote(of: repository, url: remoteURL, operation: operation)
+            try configureRemote(of: repository, url: URLCredentialRedaction.withoutUserInfo(remoteURL), operation: operation)
+            try restrictConfig(of: path, operation: operation)
         } catch {
             git_repository_free(repository)
             throw error
@@ -79,6 +81,18 @@ public actor GitRepository {
             git_remote_create_with_fetchspec(&remote, repository, remoteName, url, "+refs/heads/*:refs/heads/*"),
             operation)
         try LibGit2.check(git_remote_add_fetch(repository, remoteName, "+refs/tags/*:refs/tags/*"), operation)
+    }
+
+    /// Makes the mirror's config owner-only: it names the remote and may hold other settings an
+    /// operator would not publish.
+    private static func restrictConfig(of path: String, operation: String) throws(GitError) {
+        let config = path + "/config"
+        var status = stat()
+        guard stat(config, &status) == 0 else { return }
+        guard status.st_mode & 0o077 != 0 else { return }
+        guard chmod(config, 0o600) == 0 else {
+            throw GitError(kind: .invalidRepository, operation: operation, message: "cannot make \(config) owner-only: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// `remote.origin.url` from the repository's config; nil when it has none.

@@ -19,4 +19,14 @@ enum URLCredentialRedaction {
         }
         return result + remainder
     }
+
+    /// `url` without its user info (`https://user:token@host/x` → `https://host/x`), as stored on
+    /// disk: a password or token in a URL is passed to each fetch, never written to a config.
+    static func withoutUserInfo(_ url: String) -> String {
+        guard let schemeRange = url.range(of: "://") else { return url }
+        let rest = url[schemeRange.upperBound...]
+        let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
+        return String(url[..<schemeRange.upperBound]) + rest[rest.index(after: at)...]
+    }
 }

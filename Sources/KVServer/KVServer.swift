@@ -1,3 +1,4 @@
+import HTTPServing
 import Hummingbird
 public import KV
 public import Logging
@@ -45,6 +46,7 @@ public struct KVServer: Sendable {
         await store.startSessionClocks()
         let application = Application(
             responder: ConsulHTTPResponder(store: store, limits: limits, requests: requests),
+            server: HTTPServerLimits().http1(),
             // A fleet reconnects all at once after a restart: a short accept queue drops SYNs and
             // turns that into seconds of retransmits (the kernel caps this at somaxconn).
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "git2kv-kv-server", backlog: 4096),

@@ -49,7 +49,7 @@ struct DemoCommand: AsyncParsableCommand {
         Output.line("git2kv demo in \(workspace.root)")
         Output.line("  kv-server   \(kv.address) (embedded, in memory)")
         let serve = Task {
-            try await DaemonServer(config: daemon, logger: logger).run(handleSignals: false) { port in
+            try await DaemonServer(config: daemon, logger: logger, fetcher: .workerProcess).run(handleSignals: false) { port in
                 Output.line("  serve       polling \(workspace.repositoryPath) every second; /status on http://127.0.0.1:\(port)/status")
             }
         }

@@ -18,7 +18,7 @@ struct FreezeCommand: AsyncParsableCommand {
     var reason: String
 
     func run() async throws {
-        let control = PrefixControl(config: options.load())
+        let control = PrefixControl(config: options.load(), fetcher: .workerProcess)
         do {
             let record = try await control.freeze(prefix, reason: reason)
             Output.line("\(prefix): \(record.summary)")
@@ -41,7 +41,7 @@ struct UnfreezeCommand: AsyncParsableCommand {
     var prefix: String
 
     func run() async throws {
-        let control = PrefixControl(config: options.load())
+        let control = PrefixControl(config: options.load(), fetcher: .workerProcess)
         do {
             if let record = try await control.unfreeze(prefix) {
                 Output.line("\(prefix): unfrozen (was \(record.summary))")
@@ -77,7 +77,7 @@ struct RollbackCommand: AsyncParsableCommand {
     var noFetch = false
 
     func run() async throws {
-        let control = PrefixControl(config: options.load())
+        let control = PrefixControl(config: options.load(), fetcher: .workerProcess)
         do {
             let result = try await control.rollback(prefix, to: to, reason: reason, fetch: !noFetch)
             Output.line(SyncReportText.line(for: result).replacingOccurrences(of: ": synced ", with: ": rolled back to "))

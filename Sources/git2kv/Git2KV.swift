@@ -9,7 +9,7 @@ struct Git2KV: AsyncParsableCommand {
         subcommands: [
             SyncCommand.self, ValidateCommand.self, StatusCommand.self, HistoryCommand.self, PolicyCommand.self, KVServerCommand.self,
             InspectCommand.self, FreezeCommand.self, UnfreezeCommand.self, RollbackCommand.self, ServeCommand.self,
-            RenderCommand.self, HostsCommand.self, PublishCommand.self, DemoCommand.self,
+            RenderCommand.self, HostsCommand.self, PublishCommand.self, DemoCommand.self, FetchWorkerCommand.self,
         ]
     )
 }

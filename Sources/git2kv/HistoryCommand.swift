@@ -27,7 +27,7 @@ struct HistoryCommand: AsyncParsableCommand {
         else {
             Output.exit("\(key) is not under any mapping's prefix in \(config.file)")
         }
-        let runner = SyncRunner(config: config)
+        let runner = SyncRunner(config: config, fetcher: .workerProcess)
         do {
             let history = try await runner.withMirror(of: repo) { repository throws(SyncError) in
                 if !noFetch {

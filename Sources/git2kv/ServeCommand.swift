@@ -18,7 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let config = options.load()
         let logger = logging.bootstrap(label: "git2kv.serve")
-        let server = DaemonServer(config: config, logger: logger)
+        let server = DaemonServer(config: config, logger: logger, fetcher: .workerProcess)
         do {
             let host = try DaemonServer.hostAndPort(config.serve.listen).host
             try await server.run(handleSignals: true) { port in

@@ -19,7 +19,7 @@ struct StatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        var runner = SyncRunner(config: options.load())
+        var runner = SyncRunner(config: options.load(), fetcher: .workerProcess)
         runner.fetch = !noFetch
         let (statuses, warnings) = await runner.statuses()
         for warning in warnings { Output.error("warning: \(warning)") }

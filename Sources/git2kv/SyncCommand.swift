@@ -20,7 +20,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = options.load()
-        var runner = SyncRunner(config: config)
+        var runner = SyncRunner(config: config, fetcher: .workerProcess)
         runner.fetch = !noFetch
         if isatty(STDERR_FILENO) == 1 { runner.progress = { Output.error($0) } }
         let report = await runner.run(dryRun: dryRun)

@@ -83,4 +83,27 @@ import Testing
         #expect(ForwardedSyncRequest.decode(Array("{\"branches\":7}".utf8)) == nil)
         #expect(ForwardedSyncRequest.decode([]) == nil)
     }
+
+    @Test func pushHeadsCoverLiveQueuedAndReplayedHeads() {
+        var heads = PushHeads()
+        #expect(!heads.covers(branch: "main", head: "a", previous: nil))
+        heads.requested(branch: "main", head: "a", at: .seconds(10))
+        #expect(heads.covers(branch: "main", head: "a", previous: nil), "a push already asked for")
+        heads.synced(branch: "main", head: "z", fetchedAt: .seconds(5))
+        #expect(heads.covers(branch: "main", head: "a", previous: nil), "a pass that fetched before the push does not cover it")
+        heads.synced(branch: "main", head: "a", fetchedAt: .seconds(11))
+        #expect(heads.covers(branch: "main", head: "a", previous: "z"), "live")
+        heads.synced(branch: "main", head: "b", fetchedAt: .seconds(20))
+        #expect(heads.covers(branch: "main", head: "a", previous: "z"), "an old push replayed")
+        #expect(!heads.covers(branch: "main", head: "a", previous: "b"), "a force-push back from the live head")
+        #expect(!heads.covers(branch: "main", head: "a", previous: nil), "without before, a known head is fetched again")
+        #expect(!heads.covers(branch: "dev", head: "a", previous: "z"), "branches are apart")
+    }
+
+    @Test func recentDeliveriesForgetTheOldestFirst() {
+        var deliveries = RecentDeliveries(capacity: 3)
+        for id in ["a", "b", "c", "a", "d"] { deliveries.insert(id) }
+        #expect(!deliveries.contains("a"))
+        #expect(deliveries.contains("b") && deliveries.contains("c") && deliveries.contains("d"))
+    }
 }

@@ -78,4 +78,53 @@ import Testing
         let syncs = await harness.daemon.passes(of: "config") - before
         #expect((1...2).contains(syncs), "100 webhooks caused \(syncs) syncs")
     }
+
+    @Test func aReplayedDeliveryIsAnsweredButDoesNothing() async throws {
+        let harness = try await DaemonHarness.start(provider: "github")
+        defer { Task { await harness.stop() } }
+        try await harness.waitForLive(try harness.repository.head())
+        let head = try harness.repository.commit("replayed", changes: [.text("apps/web/app.json", #"{"port": 83}"#)])
+        let body = ProviderPayloads.body("github", head: head)
+        let headers = ProviderPayloads.signedHeaders("github", body: body, secret: harness.secret) + [("X-GitHub-Delivery", "72d3162e-cc78")]
+        let before = await harness.daemon.passes(of: "config")
+        #expect(try await harness.webhook(body, headers: headers).status == 202)
+        try await harness.waitForLive(head)
+        for _ in 0..<50 {
+            let reply = try await harness.webhook(body, headers: headers)
+            #expect(reply.status == 200)
+            #expect(reply.body.contains("handled already"))
+        }
+        #expect(await harness.daemon.passes(of: "config") - before == 1)
+        let metrics = try await harness.request(.GET, "/metrics").body
+        #expect(metrics.contains(#"outcome="duplicate""#))
+    }
+
+    @Test func anOldPushReplayedIsIgnoredButAForcePushBackSyncs() async throws {
+        let harness = try await DaemonHarness.start(provider: "github")
+        defer { Task { await harness.stop() } }
+        let first = try harness.repository.head()
+        try await harness.waitForLive(first)
+        let second = try harness.repository.commit("second", changes: [.text("apps/web/app.json", #"{"port": 84}"#)])
+        func push(before: String, after: String) -> (body: [UInt8], headers: [(String, String)]) {
+            let body = Array(#"{"ref":"refs/heads/main","before":"\#(before)","after":"\#(after)"}"#.utf8)
+            return (body, ProviderPayloads.signedHeaders("github", body: body, secret: harness.secret))
+        }
+        let forward = push(before: first, after: second)
+        _ = try await harness.webhook(forward.body, headers: forward.headers)
+        try await harness.waitForLive(second)
+        let third = try harness.repository.commit("third", changes: [.text("apps/web/app.json", #"{"port": 85}"#)])
+        let next = push(before: second, after: third)
+        _ = try await harness.webhook(next.body, headers: next.headers)
+        try await harness.waitForLive(third)
+
+        let before = await harness.daemon.passes(of: "config")
+        for _ in 0..<20 { _ = try await harness.webhook(forward.body, headers: forward.headers) }
+        #expect(await harness.daemon.passes(of: "config") == before, "a replay of an older push fetched again")
+
+        try harness.repository.forceBranch("main", to: second)
+        let back = push(before: third, after: second)
+        _ = try await harness.webhook(back.body, headers: back.headers)
+        try await harness.waitForLive(second)
+    }
 }
+

@@ -63,12 +63,42 @@ struct ConfigTests {
             ("kv:\n  backend: etcd\n  endpoints: [\"http://a:2379\", \"b:2379\"]\nrepos: []\n", 3, "must start with http://"),
             ("repos:\n  - name: a\n    url: u\n    mappings: [{prefix: p}\n", 5, "invalid YAML"),
             ("repos: 3\n", 1, "expected a list"),
+            ("repos:\n  - name: a\n    url: u\n    timeouts: { connect: 0s }\n    mappings: [{prefix: p}]\n", 4, "must be at least 1s"),
+            ("repos:\n  - name: a\n    url: u\n    timeouts: { read: 5s }\n    mappings: [{prefix: p}]\n", 4, "unknown key"),
+            ("repos:\n  - name: a\n    url: u\n    poll_interval: 5s\n    min_fetch_interval: 10s\n    mappings: [{prefix: p}]\n", 5, "not be longer than poll_interval"),
+            ("http: { request_timeout: 100ms }\nrepos: []\n", 1, "must be at least 1s"),
         ])
     func badFiles(text: String, line: Int, message: String) throws {
         let error = #expect(throws: ConfigError.self) { try DaemonConfig.parse(text, file: "bad.yaml") }
         #expect(error?.file == "bad.yaml")
         #expect(error?.line == line, "\(error?.description ?? "")")
         #expect(error?.message.contains(message) == true, "\(error?.description ?? "")")
+    }
+
+    @Test("fetch deadlines, fetch spacing, a CA file and the HTTP limits are read; unset ones keep their defaults")
+    func endurance() throws {
+        let text = """
+            http: { listen: "127.0.0.1:0", request_timeout: 10s, idle_timeout: 2m, max_connections: 500 }
+            repos:
+              - name: a
+                url: https://git.example.com/a.git
+                timeouts: { connect: 5s, total: 1h }
+                min_fetch_interval: 3s
+                credentials: { token_file: /t, ca_file: /etc/git2kv/ca.pem }
+                mappings: [{prefix: p}]
+              - name: b
+                url: https://git.example.com/b.git
+                mappings: [{prefix: q}]
+            """
+        let config = try DaemonConfig.parse(text, file: "c.yaml")
+        let a = config.repos[0]
+        #expect(a.timeouts == FetchTimeouts(connect: .seconds(5), inactivity: .seconds(120), total: .seconds(3600)))
+        #expect(a.minFetchInterval == .seconds(3))
+        #expect(a.caFile == "/etc/git2kv/ca.pem")
+        #expect(a.credentials == .token(.file("/t")))
+        #expect(config.repos[1].timeouts == FetchTimeouts())
+        #expect(config.repos[1].caFile == nil)
+        #expect(config.serve.requestTimeout == .seconds(10) && config.serve.idleTimeout == .seconds(120) && config.serve.maxConnections == 500)
     }
 
     @Test("kv on etcd: the default address is etcd's, endpoints list every member")

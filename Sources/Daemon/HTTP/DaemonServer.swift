@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServing
 import Hummingbird
 import LifecycleSupport
 public import Logging
@@ -13,10 +14,10 @@ public struct DaemonServer: Sendable {
     public let logger: Logger
     public let daemon: SyncDaemon
 
-    public init(config: DaemonConfig, logger: Logger) {
+    public init(config: DaemonConfig, logger: Logger, fetcher: MirrorFetcher = .inProcess) {
         self.config = config
         self.logger = logger
-        self.daemon = SyncDaemon(config: config, logger: logger)
+        self.daemon = SyncDaemon(config: config, logger: logger, fetcher: fetcher)
     }
 
     /// Starts the daemon and serves until stopped: by a signal with `handleSignals`, otherwise
@@ -28,6 +29,9 @@ public struct DaemonServer: Sendable {
         let lifecycle = DaemonLifecycle(daemon: daemon, configFile: config.file, reloadOnHangup: handleSignals, logger: logger)
         let application = Application(
             router: DaemonRouter.make(daemon, maxWebhookBytes: config.serve.maxWebhookBytes),
+            server: HTTPServerLimits(
+                requestTimeout: config.serve.requestTimeout, idleTimeout: config.serve.idleTimeout, maxConnections: config.serve.maxConnections
+            ).http1(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: overridePort ?? configuredPort), serverName: "git2kv"),
             services: [lifecycle],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },

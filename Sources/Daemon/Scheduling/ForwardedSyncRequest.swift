@@ -8,6 +8,7 @@ struct ForwardedSyncRequest: Codable, Sendable, Equatable {
     var tags: [String]
     var everything: Bool
     var heads: [String: String]
+    var previousHeads: [String: String]?
     /// The replica that received the webhook, for logs.
     var receivedBy: String
     /// Makes every request a new value, so the leader's blocking query wakes for each one.
@@ -18,11 +19,14 @@ struct ForwardedSyncRequest: Codable, Sendable, Equatable {
         tags = event.tags
         everything = event.everything
         heads = event.heads
+        previousHeads = event.previousHeads
         self.receivedBy = receivedBy
         id = UUID().uuidString
     }
 
-    var event: PushEvent { PushEvent(branches: branches, tags: tags, everything: everything, heads: heads) }
+    var event: PushEvent {
+        PushEvent(branches: branches, tags: tags, everything: everything, heads: heads, previousHeads: previousHeads ?? [:])
+    }
 
     func encoded() -> [UInt8] {
         let encoder = JSONEncoder()

@@ -43,7 +43,7 @@ struct PushEventReader: Sendable {
         guard let ref = object["ref"] as? String else {
             throw WebhookRejection(.malformed, "the push payload has no \"ref\" string")
         }
-        return intent(fullReferences: [(ref, object["after"] as? String)])
+        return intent(fullReferences: [(ref, object["after"] as? String, object["before"] as? String)])
     }
 
     /// Bitbucket Cloud: `{"push": {"changes": [{"new": {"type": "branch", "name": "main"}, "old": …}]}}`.
@@ -51,7 +51,7 @@ struct PushEventReader: Sendable {
         guard let push = try json(body)["push"] as? [String: Any], let changes = push["changes"] as? [[String: Any]] else {
             throw WebhookRejection(.malformed, "the Bitbucket repo:push payload has no push.changes list")
         }
-        var references: [(String, String?)] = []
+        var references: [(String, String?, String?)] = []
         for change in changes {
             // A deleted branch has no "new"; its old side still names what changed.
             let new = change["new"] as? [String: Any]
@@ -59,7 +59,8 @@ struct PushEventReader: Sendable {
                 let name = side["name"] as? String, let type = side["type"] as? String
             else { continue }
             let head = (new?["target"] as? [String: Any])?["hash"] as? String
-            references.append((type == "tag" ? "refs/tags/\(name)" : "refs/heads/\(name)", head))
+            let previous = ((change["old"] as? [String: Any])?["target"] as? [String: Any])?["hash"] as? String
+            references.append((type == "tag" ? "refs/tags/\(name)" : "refs/heads/\(name)", head, previous))
         }
         return intent(fullReferences: references)
     }
@@ -69,9 +70,9 @@ struct PushEventReader: Sendable {
         guard let changes = try json(body)["changes"] as? [[String: Any]] else {
             throw WebhookRejection(.malformed, "the Bitbucket repo:refs_changed payload has no changes list")
         }
-        let references: [(String, String?)] = changes.compactMap { change in
+        let references: [(String, String?, String?)] = changes.compactMap { change in
             guard let id = ((change["ref"] as? [String: Any])?["id"] as? String) ?? (change["refId"] as? String) else { return nil }
-            return (id, change["toHash"] as? String)
+            return (id, change["toHash"] as? String, change["fromHash"] as? String)
         }
         return intent(fullReferences: references)
     }
@@ -84,19 +85,25 @@ struct PushEventReader: Sendable {
         }
         let object = try json(body)
         let head = object["after"] as? String
-        if let ref = object["ref"] as? String { return intent(fullReferences: [(ref, head)]) }
-        if let branch = object["branch"] as? String { return intent(fullReferences: [("refs/heads/" + branch, head)]) }
-        if let tag = object["tag"] as? String { return intent(fullReferences: [("refs/tags/" + tag, nil)]) }
+        let previous = object["before"] as? String
+        if let ref = object["ref"] as? String { return intent(fullReferences: [(ref, head, previous)]) }
+        if let branch = object["branch"] as? String { return intent(fullReferences: [("refs/heads/" + branch, head, previous)]) }
+        if let tag = object["tag"] as? String { return intent(fullReferences: [("refs/tags/" + tag, nil, nil)]) }
         throw WebhookRejection(.malformed, "a generic webhook body needs \"ref\", \"branch\" or \"tag\" (or no body to sync everything)")
     }
 
-    private func intent(fullReferences: [(reference: String, head: String?)]) -> WebhookIntent {
+    private func intent(fullReferences: [(reference: String, head: String?, previous: String?)]) -> WebhookIntent {
+        func objectID(_ text: String?) -> String? {
+            guard let text, text.count == 40, text.allSatisfy(\.isHexDigit) else { return nil }
+            return text.lowercased()
+        }
         var event = PushEvent()
-        for (reference, head) in fullReferences {
+        for (reference, head, previous) in fullReferences {
             if reference.hasPrefix("refs/heads/") {
                 let branch = String(reference.dropFirst("refs/heads/".count))
                 event.branches.append(branch)
-                if let head, head.count == 40, head.allSatisfy(\.isHexDigit) { event.heads[branch] = head.lowercased() }
+                if let head = objectID(head) { event.heads[branch] = head }
+                if let previous = objectID(previous) { event.previousHeads[branch] = previous }
             } else if reference.hasPrefix("refs/tags/") {
                 event.tags.append(String(reference.dropFirst("refs/tags/".count)))
             }

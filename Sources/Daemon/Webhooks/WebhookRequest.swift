@@ -1,3 +1,5 @@
+import Foundation
+
 /// A webhook as received: its headers (names lowercased) and body.
 public struct WebhookRequest: Sendable {
     public var headers: [String: String]
@@ -11,6 +13,18 @@ public struct WebhookRequest: Sendable {
     }
 
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
+
+    /// The forge's id of this delivery (GitHub, Gitea/Forgejo, GitLab, Bitbucket), when it sends one.
+    public var deliveryID: String? {
+        let names = [
+            "x-github-delivery", "x-gitea-delivery", "x-forgejo-delivery", "x-gogs-delivery", "x-gitlab-event-uuid", "x-request-uuid",
+            "x-hook-uuid", "x-delivery-id",
+        ]
+        for name in names {
+            if let value = headers[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty, value.utf8.count <= 200 { return value }
+        }
+        return nil
+    }
 }
 
 /// The references a push changed.
@@ -22,12 +36,19 @@ public struct PushEvent: Sendable, Equatable {
     /// The new head of each pushed branch, when the provider says (GitHub's `after`): a push
     /// whose head is already live triggers nothing.
     public var heads: [String: String]
+    /// The head each pushed branch had before the push (GitHub's `before`), to tell a replayed
+    /// old push from a force-push back to an earlier commit.
+    public var previousHeads: [String: String]
 
-    public init(branches: [String] = [], tags: [String] = [], everything: Bool = false, heads: [String: String] = [:]) {
+    public init(
+        branches: [String] = [], tags: [String] = [], everything: Bool = false, heads: [String: String] = [:],
+        previousHeads: [String: String] = [:]
+    ) {
         self.branches = branches
         self.tags = tags
         self.everything = everything
         self.heads = heads
+        self.previousHeads = previousHeads
     }
 }
 

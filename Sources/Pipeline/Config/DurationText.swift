@@ -57,3 +57,17 @@ enum ByteCountText {
         return value * multiplier
     }
 }
+
+extension Duration {
+    /// `30s`, `2m`, `1.5s`: as durations are written in configs.
+    var configText: String {
+        let (seconds, attoseconds) = components
+        if attoseconds == 0 {
+            if seconds % 3600 == 0, seconds > 0 { return "\(seconds / 3600)h" }
+            if seconds % 60 == 0, seconds > 0 { return "\(seconds / 60)m" }
+            return "\(seconds)s"
+        }
+        let value = Double(seconds) + Double(attoseconds) / 1e18
+        return "\(value)s"
+    }
+}

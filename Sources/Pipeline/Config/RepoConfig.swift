@@ -12,6 +12,13 @@ public struct RepoConfig: Sendable, Equatable {
     public var pollInterval: Duration = .seconds(30)
     public var webhook: WebhookConfig?
     public var credentials: GitCredentials = .none
+    /// PEM bundle of the certificate authorities an HTTPS remote's certificate is checked against
+    /// (`credentials.ca_file`); the system's when nil.
+    public var caFile: String?
+    public var timeouts = FetchTimeouts()
+    /// `min_fetch_interval`: `serve` starts at most one fetch of this repo per interval, however
+    /// many webhooks arrive; the pushes in between are covered by the next fetch.
+    public var minFetchInterval: Duration = .seconds(1)
     public var mappings: [MappingConfig]
 
     public init(name: String, url: String, branches: [String], mappings: [MappingConfig]) {
@@ -36,7 +43,12 @@ public struct RepoConfig: Sendable, Equatable {
             guard pollInterval >= .seconds(1) else { throw value.error("must be at least 1s") }
         }
         if let value = keys.optional("webhook") { webhook = try WebhookConfig(value) }
-        if let value = keys.optional("credentials") { credentials = try CredentialsConfig.read(value) }
+        if let value = keys.optional("credentials") { (credentials, caFile) = try CredentialsConfig.read(value) }
+        if let value = keys.optional("timeouts") { timeouts = try Self.timeouts(value) }
+        if let value = keys.optional("min_fetch_interval") {
+            minFetchInterval = try value.duration()
+            guard minFetchInterval <= pollInterval else { throw value.error("must not be longer than poll_interval") }
+        }
         let mappingNodes = try keys.required("mappings").list()
         guard !mappingNodes.isEmpty else { throw node.error("mappings must list at least one mapping") }
         var mappings: [MappingConfig] = []
@@ -49,6 +61,19 @@ public struct RepoConfig: Sendable, Equatable {
         }
         self.mappings = mappings
         try keys.finish()
+    }
+
+    private static func timeouts(_ node: ConfigNode) throws(ConfigError) -> FetchTimeouts {
+        let keys = try node.mapping()
+        var timeouts = FetchTimeouts()
+        for (key, path) in [("connect", \FetchTimeouts.connect), ("inactivity", \.inactivity), ("total", \.total)] {
+            guard let value = keys.optional(key) else { continue }
+            let duration = try value.duration()
+            guard duration >= .seconds(1) else { throw value.error("must be at least 1s") }
+            timeouts[keyPath: path] = duration
+        }
+        try keys.finish()
+        return timeouts
     }
 }
 
@@ -72,8 +97,13 @@ public struct WebhookConfig: Sendable, Equatable {
 
 /// `repos[].credentials`: where the remote's secrets are; never the secrets themselves.
 enum CredentialsConfig {
-    static func read(_ node: ConfigNode) throws(ConfigError) -> GitCredentials {
+    static func read(_ node: ConfigNode) throws(ConfigError) -> (GitCredentials, caFile: String?) {
         let keys = try node.mapping()
+        let caFile = try keys.optional("ca_file")?.nonEmptyString()
+        return (try read(keys, node), caFile)
+    }
+
+    private static func read(_ keys: ConfigMapping, _ node: ConfigNode) throws(ConfigError) -> GitCredentials {
         let username = try keys.optional("username")?.nonEmptyString()
         let password = try SecretSetting.read(keys, file: "password_file", environment: "password_env")
         let token = try SecretSetting.read(keys, file: "token_file", environment: "token_env")

@@ -4,6 +4,12 @@ public struct ServeSettings: Sendable, Equatable {
     public var listen = "127.0.0.1:9420"
     /// `http.max_webhook_bytes`: larger webhook bodies are refused with 413.
     public var maxWebhookBytes = 1024 * 1024
+    /// `http.max_connections`: connections held at once; more are closed on arrival.
+    public var maxConnections = 4096
+    /// `http.request_timeout`: a request must arrive whole (head and body) within this.
+    public var requestTimeout: Duration = .seconds(30)
+    /// `http.idle_timeout`: a keep-alive connection with no request is closed after this.
+    public var idleTimeout: Duration = .seconds(60)
     /// `limits.kv_operations_per_second`: the token bucket every KV write of this daemon draws from.
     public var kvOperationsPerSecond = 1000
     /// `limits.kv_operations_burst`: how many operations may go at once after a quiet spell.
@@ -23,6 +29,9 @@ public struct ServeSettings: Sendable, Equatable {
         let keys = try node.mapping()
         if let value = keys.optional("listen") { listen = try value.nonEmptyString() }
         if let value = keys.optional("max_webhook_bytes") { maxWebhookBytes = try Self.positive(value.byteCount(), value) }
+        if let value = keys.optional("max_connections") { maxConnections = try Self.positive(value.int(), value) }
+        if let value = keys.optional("request_timeout") { requestTimeout = try Self.atLeastOneSecond(value) }
+        if let value = keys.optional("idle_timeout") { idleTimeout = try Self.atLeastOneSecond(value) }
         try keys.finish()
     }
 
@@ -43,6 +52,12 @@ public struct ServeSettings: Sendable, Equatable {
         if let value = keys.optional("session_ttl") { sessionTTL = try value.duration() }
         if let value = keys.optional("lock_delay") { lockDelay = try value.duration() }
         try keys.finish()
+    }
+
+    private static func atLeastOneSecond(_ node: ConfigNode) throws(ConfigError) -> Duration {
+        let duration = try node.duration()
+        guard duration >= .seconds(1) else { throw node.error("must be at least 1s") }
+        return duration
     }
 
     private static func positive(_ number: Int, _ node: ConfigNode) throws(ConfigError) -> Int {

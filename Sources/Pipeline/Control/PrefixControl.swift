@@ -6,8 +6,8 @@ import KV
 public struct PrefixControl: Sendable {
     public let runner: SyncRunner
 
-    public init(config: DaemonConfig) {
-        runner = SyncRunner(config: config)
+    public init(config: DaemonConfig, fetcher: MirrorFetcher = .inProcess) {
+        runner = SyncRunner(config: config, fetcher: fetcher)
     }
 
     /// The repository and mapping target whose prefix is `prefix` (a branch's, or a synced tag's).

@@ -29,9 +29,11 @@ public struct SyncRunner: Sendable {
     public let config: DaemonConfig
     public var fetch = true
     public var progress: (@Sendable (String) -> Void)?
+    public let fetcher: MirrorFetcher
 
-    public init(config: DaemonConfig) {
+    public init(config: DaemonConfig, fetcher: MirrorFetcher = .inProcess) {
         self.config = config
+        self.fetcher = fetcher
     }
 
     public var mirrorsDirectory: String { config.stateDirectory + "/mirrors" }
@@ -63,7 +65,7 @@ public struct SyncRunner: Sendable {
     /// packs once libgit2's one-pack-per-fetch has piled up `repackThreshold` of them.
     public func fetch(_ repo: RepoConfig, into repository: GitRepository) async throws(SyncError) {
         progress?("fetching \(repo.name)")
-        _ = try await GitCall.run { () throws(GitError) in try await repository.fetch(credentials: repo.credentials) }
+        _ = try await GitCall.run { () throws(GitError) in try await fetcher.fetch(repo, into: repository) }
         if await repository.packCount() > Self.repackThreshold {
             progress?("repacking \(repo.name)")
             // A failed repack leaves the packs as they were; the next fetch tries again.

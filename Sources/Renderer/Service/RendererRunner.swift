@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServing
 import Hummingbird
 import KV
 import LifecycleSupport
@@ -36,6 +37,7 @@ public struct RendererRunner: Sendable {
             services.append(
                 Application(
                     router: RendererRouter.make(metrics: metrics, current: current),
+                    server: HTTPServerLimits().http1(),
                     configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "git2kv-render"),
                     onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
                     logger: logger))

@@ -1,0 +1,19 @@
+import GitKit
+
+/// How a mirror is fetched: inside this process (libraries and their tests), or in a child
+/// process stopped at the repo's deadlines (every git2kv command).
+public enum MirrorFetcher: Sendable {
+    case inProcess
+    case isolated(IsolatedFetcher)
+
+    func fetch(_ repo: RepoConfig, into repository: GitRepository) async throws(GitError) -> [ReferenceUpdate] {
+        switch self {
+        case .inProcess:
+            if let caFile = repo.caFile { try GitTLS.trustCertificates(file: caFile) }
+            return try await repository.fetch(url: repo.url, credentials: repo.credentials)
+        case .isolated(let fetcher):
+            return try await fetcher.fetch(
+                mirror: repository.path, url: repo.url, credentials: repo.credentials, caFile: repo.caFile, timeouts: repo.timeouts)
+        }
+    }
+}
