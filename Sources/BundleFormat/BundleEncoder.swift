@@ -3,12 +3,37 @@ import NIOCore
 
 /// Encodes bundles into their KV value. The same bundle always gives the same bytes.
 public enum BundleEncoder {
-    public static func encode(_ bundle: ConfigBundle) throws(BundleError) -> [UInt8] {
+    /// Refuses (`.tooLarge`) a bundle that a reader with `limits` would refuse: what is written
+    /// is always readable.
+    public static func encode(_ bundle: ConfigBundle, limits: BundleLimits = .default) throws(BundleError) -> [UInt8] {
         try BundlePathRules.validateList(bundle.files.map(\.path))
+        let headerBytes = headerBytes(of: bundle)
+        if let refusal = refusal(headerSize: headerBytes.count, bundle: bundle, limits: limits) {
+            throw BundleError(.tooLarge, refusal)
+        }
+        return try assemble(headerBytes: headerBytes, contents: bundle.files.map(\.content))
+    }
+
+    /// Why a reader with `limits` would refuse `bundle` (header or whole payload too large), or nil.
+    public static func refusal(of bundle: ConfigBundle, limits: BundleLimits = .default) -> String? {
+        refusal(headerSize: headerBytes(of: bundle).count, bundle: bundle, limits: limits)
+    }
+
+    private static func headerBytes(of bundle: ConfigBundle) -> [UInt8] {
         let entries = bundle.entries
-        let header = BundleHeader(
-            source: bundle.source, commit: bundle.commit, files: entries, digest: BundleDigest.compute(entries))
-        return try assemble(headerBytes: CanonicalJSON.encode(header), contents: bundle.files.map(\.content))
+        let header = BundleHeader(source: bundle.source, commit: bundle.commit, files: entries, digest: BundleDigest.compute(entries))
+        return CanonicalJSON.encode(header)
+    }
+
+    private static func refusal(headerSize: Int, bundle: ConfigBundle, limits: BundleLimits) -> String? {
+        if headerSize > limits.maxHeaderSize {
+            return "its header (the list of \(bundle.files.count) files) is \(headerSize) bytes, over the limit of \(limits.maxHeaderSize) that readers accept; split the directory"
+        }
+        let payload = 4 + headerSize + bundle.files.reduce(0) { $0 + $1.content.count }
+        if payload > limits.maxDecodedSize {
+            return "its \(bundle.files.count) files and header add up to \(payload) bytes, over the limit of \(limits.maxDecodedSize) that readers accept"
+        }
+        return nil
     }
 
     /// Frames, compresses and prefixes an already encoded header and the file contents.

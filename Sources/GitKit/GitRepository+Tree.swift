@@ -72,25 +72,63 @@ extension GitRepository {
         return contents
     }
 
-    /// The size of a blob in bytes, without copying it.
-    public func blobSize(_ id: ObjectID) throws(GitError) -> Int {
-        var oid = id.oid
-        var blob: OpaquePointer?
-        try LibGit2.check(git_blob_lookup(&blob, handle, &oid), "read blob \(id.short)")
-        defer { git_blob_free(blob) }
-        return Int(git_blob_rawsize(blob))
+    /// Like `readBlobs`, but a blob over `sizeLimit` bytes is not read at all: its size comes
+    /// from the object header, so a 200 MiB file never reaches memory.
+    public func readBlobs(_ ids: [ObjectID], sizeLimit: Int) throws(GitError) -> [BlobRead] {
+        var contents: [BlobRead] = []
+        contents.reserveCapacity(ids.count)
+        for id in ids {
+            let size = try blobSize(id)
+            contents.append(size > sizeLimit ? .oversized(size: size) : .content(try readBlob(id)))
+        }
+        return contents
     }
 
+    /// The size of a blob in bytes, read from the object's header without inflating it.
+    public func blobSize(_ id: ObjectID) throws(GitError) -> Int {
+        let operation = "read the size of blob \(id.short)"
+        var odb: OpaquePointer?
+        try LibGit2.check(git_repository_odb(&odb, handle), operation)
+        defer { git_odb_free(odb) }
+        var oid = id.oid
+        var size = 0
+        var type = GIT_OBJECT_ANY
+        let code = git_odb_read_header(&size, &type, odb, &oid)
+        if code == GIT_ENOTFOUND.rawValue {
+            throw GitError(kind: .notFound, operation: operation, message: "no blob \(id) in \(self.path)", code: code)
+        }
+        try LibGit2.check(code, operation)
+        return size
+    }
+
+    /// Depth-first with an explicit stack (a tree thousands of levels deep must not overflow
+    /// the thread's stack); each level keeps only its own name, so memory stays linear in the
+    /// tree however deep it is. Entries come out in the order a recursive walk gives.
     private func walk(_ tree: ObjectID, prefix: GitPath, into result: inout [TreeEntry]) throws(GitError) {
+        var stack = [TreeLevel(name: [], entries: try rawEntries(of: tree))]
+        while !stack.isEmpty {
+            guard let entry = stack[stack.count - 1].next() else {
+                stack.removeLast()
+                continue
+            }
+            if entry.mode == 0o040000 {
+                stack.append(TreeLevel(name: entry.name, entries: try rawEntries(of: entry.id)))
+            } else {
+                let path = GitPath(bytes: TreePath.join(stack.lazy.map(\.name), entry.name, under: prefix.bytes))
+                result.append(TreeEntry(path: path, kind: TreeEntry.kind(forMode: entry.mode), mode: entry.mode, id: entry.id))
+            }
+        }
+    }
+
+    /// The entries of one tree, in git's order.
+    func rawEntries(of tree: ObjectID) throws(GitError) -> [RawTreeEntry] {
         let pointer = try lookupTree(tree, operation: "walk tree \(tree.short)")
         defer { git_tree_free(pointer) }
-        for index in 0..<git_tree_entrycount(pointer) {
-            let entry = Self.entry(git_tree_entry_byindex(pointer, index), prefix: prefix)
-            if entry.kind == .directory {
-                try walk(entry.id, prefix: entry.path, into: &result)
-            } else {
-                result.append(entry)
-            }
+        return (0..<git_tree_entrycount(pointer)).map { index in
+            let entry = git_tree_entry_byindex(pointer, index)
+            return RawTreeEntry(
+                name: git_tree_entry_name(entry).map { GitPath(cString: $0).bytes } ?? [],
+                mode: UInt32(git_tree_entry_filemode(entry).rawValue), id: ObjectID(git_tree_entry_id(entry)))
         }
     }
 

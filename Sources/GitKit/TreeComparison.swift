@@ -12,22 +12,25 @@ struct TreeComparison {
         self.operation = operation
     }
 
+    /// Depth-first over the differing subtrees with an explicit stack, so a tree thousands of
+    /// levels deep neither overflows the thread's stack nor keeps a full path per level.
     mutating func compare(_ old: ObjectID?, _ new: ObjectID?, prefix: GitPath = GitPath(bytes: [])) throws(GitError) {
         if old == new { return }
-        let oldEntries = try old.map { id throws(GitError) in try entries(of: id) } ?? [:]
-        let newEntries = try new.map { id throws(GitError) in try entries(of: id) } ?? [:]
-        let names = Set(oldEntries.keys).union(newEntries.keys).sorted()
-        for name in names {
-            let path = prefix.appending(name)
-            switch (oldEntries[name], newEntries[name]) {
-            case (let before?, let after?):
-                try compareEntries(before, after, path: path)
-            case (let before?, nil):
-                try removed(before, path: path)
-            case (nil, let after?):
-                try added(after, path: path)
-            case (nil, nil):
-                break
+        var stack = [Level(name: [], steps: try steps(old, new))]
+        while !stack.isEmpty {
+            guard let step = stack[stack.count - 1].next() else {
+                stack.removeLast()
+                continue
+            }
+            switch step {
+            case .descend(let name, let old, let new):
+                stack.append(Level(name: name, steps: try steps(old, new)))
+            case .delta(let name, let status, let oldMode, let newMode, let oldID, let newID):
+                let path = GitPath(bytes: TreePath.join(stack.lazy.map(\.name), name, under: prefix.bytes))
+                deltas.append(
+                    DiffDelta(
+                        status: status, oldPath: oldID == nil ? nil : path, newPath: newID == nil ? nil : path,
+                        oldMode: oldMode, newMode: newMode, oldID: oldID, newID: newID))
             }
         }
     }
@@ -66,42 +69,61 @@ struct TreeComparison {
         deltas = result
     }
 
-    private mutating func compareEntries(_ before: RawEntry, _ after: RawEntry, path: GitPath) throws(GitError) {
-        let beforeIsTree = before.mode == 0o040000
-        let afterIsTree = after.mode == 0o040000
-        switch (beforeIsTree, afterIsTree) {
-        case (true, true):
-            try compare(before.id, after.id, prefix: path)
-        case (true, false):
-            try removed(before, path: path)
-            try added(after, path: path)
-        case (false, true):
-            try removed(before, path: path)
-            try added(after, path: path)
-        case (false, false):
-            guard before.id != after.id || before.mode != after.mode else { return }
-            let sameKind = TreeEntry.kind(forMode: before.mode) == TreeEntry.kind(forMode: after.mode)
-                || (Self.isRegular(before.mode) && Self.isRegular(after.mode))
-            deltas.append(
-                DiffDelta(
-                    status: sameKind ? .modified : .typeChanged, oldPath: path, newPath: path,
-                    oldMode: before.mode, newMode: after.mode, oldID: before.id, newID: after.id))
+    /// What comparing two trees' entries asks for, in name order: deltas for files, descents
+    /// for subtrees (a subtree replaced by a file is all deleted before the file is added).
+    private func steps(_ old: ObjectID?, _ new: ObjectID?) throws(GitError) -> [Step] {
+        let oldEntries = try old.map { id throws(GitError) in try entries(of: id) } ?? [:]
+        let newEntries = try new.map { id throws(GitError) in try entries(of: id) } ?? [:]
+        var steps: [Step] = []
+        for name in Set(oldEntries.keys).union(newEntries.keys).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            switch (oldEntries[name], newEntries[name]) {
+            case (let before?, let after?):
+                let beforeIsTree = before.mode == 0o040000
+                let afterIsTree = after.mode == 0o040000
+                if beforeIsTree && afterIsTree {
+                    if before.id != after.id { steps.append(.descend(name, before.id, after.id)) }
+                } else if beforeIsTree || afterIsTree {
+                    steps.append(Self.removal(before, name))
+                    steps.append(Self.addition(after, name))
+                } else if before.id != after.id || before.mode != after.mode {
+                    let sameKind = TreeEntry.kind(forMode: before.mode) == TreeEntry.kind(forMode: after.mode)
+                        || (Self.isRegular(before.mode) && Self.isRegular(after.mode))
+                    steps.append(.delta(name, sameKind ? .modified : .typeChanged, before.mode, after.mode, before.id, after.id))
+                }
+            case (let before?, nil):
+                steps.append(Self.removal(before, name))
+            case (nil, let after?):
+                steps.append(Self.addition(after, name))
+            case (nil, nil):
+                break
+            }
         }
+        return steps
     }
 
-    private mutating func removed(_ entry: RawEntry, path: GitPath) throws(GitError) {
-        if entry.mode == 0o040000 {
-            try compare(entry.id, nil, prefix: path)
-        } else {
-            deltas.append(DiffDelta(status: .deleted, oldPath: path, newPath: nil, oldMode: entry.mode, newMode: 0, oldID: entry.id, newID: nil))
-        }
+    private static func removal(_ entry: RawEntry, _ name: [UInt8]) -> Step {
+        entry.mode == 0o040000 ? .descend(name, entry.id, nil) : .delta(name, .deleted, entry.mode, 0, entry.id, nil)
     }
 
-    private mutating func added(_ entry: RawEntry, path: GitPath) throws(GitError) {
-        if entry.mode == 0o040000 {
-            try compare(nil, entry.id, prefix: path)
-        } else {
-            deltas.append(DiffDelta(status: .added, oldPath: nil, newPath: path, oldMode: 0, newMode: entry.mode, oldID: nil, newID: entry.id))
+    private static func addition(_ entry: RawEntry, _ name: [UInt8]) -> Step {
+        entry.mode == 0o040000 ? .descend(name, nil, entry.id) : .delta(name, .added, 0, entry.mode, nil, entry.id)
+    }
+
+    private enum Step {
+        case descend([UInt8], ObjectID?, ObjectID?)
+        case delta([UInt8], DiffStatus, UInt32, UInt32, ObjectID?, ObjectID?)
+    }
+
+    /// One subtree being compared: its own name and the steps left.
+    private struct Level {
+        let name: [UInt8]
+        let steps: [Step]
+        var index = 0
+
+        mutating func next() -> Step? {
+            guard index < steps.count else { return nil }
+            defer { index += 1 }
+            return steps[index]
         }
     }
 
@@ -112,18 +134,18 @@ struct TreeComparison {
         let id: ObjectID
     }
 
-    private func entries(of tree: ObjectID) throws(GitError) -> [GitPath: RawEntry] {
+    private func entries(of tree: ObjectID) throws(GitError) -> [[UInt8]: RawEntry] {
         var oid = tree.oid
         var pointer: OpaquePointer?
         try LibGit2.check(git_tree_lookup(&pointer, repository, &oid), operation)
         defer { git_tree_free(pointer) }
-        var result: [GitPath: RawEntry] = [:]
+        var result: [[UInt8]: RawEntry] = [:]
         let count = git_tree_entrycount(pointer)
         result.reserveCapacity(count)
         for index in 0..<count {
             let entry = git_tree_entry_byindex(pointer, index)
             guard let name = git_tree_entry_name(entry) else { continue }
-            result[GitPath(cString: name)] = RawEntry(
+            result[GitPath(cString: name).bytes] = RawEntry(
                 mode: UInt32(git_tree_entry_filemode(entry).rawValue), id: ObjectID(git_tree_entry_id(entry)))
         }
         return result

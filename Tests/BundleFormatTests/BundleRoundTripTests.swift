@@ -107,4 +107,18 @@ struct BundleRoundTripTests {
         #expect(try BundleDecoder.decode(value) == bundle)
         #expect(try BundleEncoder.encode(BundleDecoder.decode(value)) == value)
     }
+
+    @Test("the writer refuses what readers refuse: a header over the readers' limit is named with the file count")
+    func writerSharesTheReadersLimits() throws {
+        let files = (0..<200).map { BundleFile(path: "file-\($0)-" + String(repeating: "x", count: 100), mode: .regular, content: [0x61]) }
+        let bundle = ConfigBundle(source: BundleSamples.source, commit: BundleSamples.commit, files: files)
+        let tight = BundleLimits(maxDecodedSize: 64 << 20, maxHeaderSize: 4096)
+        let refusal = try #require(BundleEncoder.refusal(of: bundle, limits: tight))
+        #expect(refusal.contains("200 files") && refusal.contains("over the limit of 4096"))
+        let error = try #require(throws: BundleError.self) { try BundleEncoder.encode(bundle, limits: tight) }
+        #expect(error.kind == .tooLarge)
+        let value = try BundleEncoder.encode(bundle)
+        #expect(try BundleDecoder.decode(value).files.count == 200)
+    }
 }
+

@@ -30,6 +30,17 @@ struct SyncHarness {
         return SyncHarness(directory: directory, repository: repository, server: store, kv: store.client(token: token), config: config)
     }
 
+    /// The same repository, store and state directory with other mappings (an edited config).
+    func withMappings(_ mappings: String) throws -> SyncHarness {
+        var copy = self
+        copy.config = try DaemonConfig.parse(
+            DaemonConfigText.yaml(
+                kvAddress: server.address, kvSetting: server.kvSetting, stateDirectory: directory.appending("state"),
+                repoURL: repository.url, mappings: mappings),
+            file: "test.yaml")
+        return copy
+    }
+
     func sync(dryRun: Bool = false) async -> SyncRunner.Report {
         await SyncRunner(config: config).run(dryRun: dryRun)
     }

@@ -23,9 +23,12 @@ public struct MappingStatus: Sendable, Codable {
     public var kind: String?
     /// Set while the prefix is frozen.
     public var frozen: FreezeRecord?
+    /// Keys the last check for drift repaired (hand edits, deleted or stray keys), kept until a
+    /// check finds none.
+    public var drift: [String] = []
 
     enum CodingKeys: String, CodingKey {
-        case repo, reference, source, prefix, head, bundles, errors, problem, kind, frozen
+        case repo, reference, source, prefix, head, bundles, errors, problem, kind, frozen, drift
         case neverSynced = "never_synced"
         case liveCommit = "live_commit"
         case liveSummary = "live_summary"
@@ -63,6 +66,7 @@ public struct MappingStatus: Sendable, Codable {
             status.kind = state.kind
             status.bundles = state.bundles.count
             status.errors = state.errors
+            status.drift = state.drift
             if let repository, let head, let live = ObjectID(hex: state.commit.id) {
                 status.commitsBehind = try? await repository.distance(from: live, to: head).behind
             }
@@ -88,6 +92,7 @@ public struct MappingStatus: Sendable, Codable {
         }
         if let frozen { lines.append("  \(frozen.summary)") }
         for error in errors { lines.append("  error:  \(error)") }
+        for repair in drift { lines.append("  repaired: \(repair)") }
         if neverSynced { lines.append("  never synced (no \(prefix)/.git2kv/state)") }
         if let problem { lines.append("  problem: \(problem)") }
         return lines.joined(separator: "\n")

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 public import Secrets
 
@@ -79,5 +80,18 @@ public struct ValidationConfig: Sendable, Equatable {
         if let value = keys.optional("max_file_size") { maxFileSize = try value.byteCount() }
         if let value = keys.optional("max_bundle_size") { maxBundleSize = try value.byteCount() }
         try keys.finish()
+    }
+}
+
+extension MappingConfig {
+    /// A digest of every setting that decides whether a file is accepted and what it becomes.
+    var checksFingerprint: String {
+        let v = validation
+        let text = [
+            "json=\(v.json) yaml=\(v.yaml) text=\(v.textOnly) file=\(v.maxFileSize) bundle=\(v.maxBundleSize)",
+            "include=\(include.joined(separator: "\u{0}")) exclude=\(exclude.joined(separator: "\u{0}"))",
+            "expand=\(expandKeys) ignore_ext=\(ignoreFileExtension) bundle_by=\(bundleBy.rawValue)",
+        ].joined(separator: "\n")
+        return SHA256.hash(data: Array(text.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
     }
 }

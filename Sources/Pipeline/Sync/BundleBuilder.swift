@@ -29,12 +29,21 @@ struct BundleBuilder: Sendable {
         for entry in entries where entry.entry.kind == .submodule {
             problems.append(FileProblem(file: entry.repoPath, reason: "a submodule cannot be synced (git2kv does not follow submodules)"))
         }
-        let contents = try await repository.readBlobs(readable.map(\.entry.id))
+        let blobs = try await repository.readBlobs(readable.map(\.entry.id), sizeLimit: validator.rules.maxFileSize)
+        problems += Self.collisions(readable)
         var files: [BundleFile] = []
         var total = 0
-        for (entry, content) in zip(readable, contents) {
+        for (entry, blob) in zip(readable, blobs) {
             if let reason = KeyPathRules.problem(in: entry.pathInBundle) {
                 problems.append(FileProblem(file: entry.repoPath, reason: "the path \(reason)"))
+                continue
+            }
+            let content: [UInt8]
+            switch blob {
+            case .content(let bytes):
+                content = bytes
+            case .oversized(let size):
+                problems.append(validator.oversized(path: entry.repoPath, size: size))
                 continue
             }
             let mode: BundleFileMode
@@ -64,14 +73,40 @@ struct BundleBuilder: Sendable {
         }
         guard problems.isEmpty else { return .rejected(problems) }
         let commit = snapshot.commit
-        return .built(ConfigBundle(
+        let bundle = ConfigBundle(
             source: BundleSource(
                 repo: target.repo, branch: target.reference,
                 path: BundleLayout(bundleBy: target.mapping.bundleBy).directory(of: name, source: target.mapping.source)),
             commit: BundleCommit(
                 id: commit.id.hex, author: commit.author.name, email: commit.author.email, time: commit.author.time,
                 summary: commit.summary),
-            files: files))
+            files: files)
+        if let refusal = BundleEncoder.refusal(of: bundle) {
+            let directory = BundleLayout(bundleBy: target.mapping.bundleBy).directory(of: name, source: target.mapping.source)
+            return .rejected([FileProblem(file: directory, reason: "the bundle cannot be written: \(refusal)")])
+        }
+        return .built(bundle)
+    }
+}
+
+extension BundleBuilder {
+    /// Files that would take the same path in the bundle: names equal up to Unicode
+    /// normalization (NFC and NFD twins), or a root file beside a directory named like the root
+    /// bundle. Each blocks only its own bundle.
+    static func collisions(_ entries: [SourceEntry]) -> [FileProblem] {
+        var firstByPath: [String: SourceEntry] = [:]
+        var problems: [FileProblem] = []
+        for entry in entries {
+            guard let first = firstByPath[entry.pathInBundle] else {
+                firstByPath[entry.pathInBundle] = entry
+                continue
+            }
+            let why = Array(first.pathInBundle.utf8) == Array(entry.pathInBundle.utf8)
+                ? "both land at \(entry.pathInBundle) in the bundle"
+                : "their names differ only in Unicode normalization (NFC/NFD)"
+            problems.append(FileProblem(file: entry.repoPath, reason: "collides with \(first.repoPath): \(why); rename one"))
+        }
+        return problems
     }
 }
 

@@ -30,9 +30,20 @@ struct FileKeys: Sendable {
         return target.prefix + "/" + name
     }
 
+    /// Every key a file read under the size limit produces.
+    func keys(path: String, repoPath: String, kind: TreeEntryKind, blob: BlobRead, maxValueSize: Int) -> Outcome {
+        switch blob {
+        case .content(let content): keys(path: path, repoPath: repoPath, kind: kind, content: content, maxValueSize: maxValueSize)
+        case .oversized(let size): .rejected(validator.oversized(path: repoPath, size: size))
+        }
+    }
+
     /// Every key a file produces. Keys not under the file's own key never come out of here.
     func keys(path: String, repoPath: String, kind: TreeEntryKind, content: [UInt8], maxValueSize: Int) -> Outcome {
         if let reason = KeyPathRules.problem(in: path) { return .rejected(FileProblem(file: repoPath, reason: "the path \(reason)")) }
+        if path == MappingTarget.reservedDirectory || path.hasPrefix(MappingTarget.reservedDirectory + "/") {
+            return .rejected(FileProblem(file: repoPath, reason: "\(MappingTarget.reservedDirectory)/ is reserved for git2kv's own keys (state, freeze) and is never synced"))
+        }
         switch kind {
         case .submodule: return .rejected(FileProblem(file: repoPath, reason: "a submodule cannot be synced (git2kv does not follow submodules)"))
         case .symlink:
@@ -54,6 +65,9 @@ struct FileKeys: Sendable {
             produced[base] = Self.trimmed(content)
         }
         for (key, value) in produced {
+            if key.hasPrefix(target.internalPrefix) || key == target.prefix + "/" + MappingTarget.reservedDirectory {
+                return .rejected(FileProblem(file: repoPath, reason: "it would produce the key \(key), under \(MappingTarget.reservedDirectory)/, which is reserved for git2kv's own keys (state, freeze)"))
+            }
             if let reason = KeyPathRules.problem(in: key) {
                 return .rejected(FileProblem(file: repoPath, reason: "it would produce the key \(key.debugDescription), which \(reason)"))
             }

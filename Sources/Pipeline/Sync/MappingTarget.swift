@@ -19,7 +19,9 @@ public struct MappingTarget: Sendable {
 
     public var stateKey: String { prefix + "/.git2kv/state" }
     public var chunkPrefix: String { prefix + "/.git2kv/chunks/" }
-    public var internalPrefix: String { prefix + "/.git2kv/" }
+    public var internalPrefix: String { prefix + "/" + Self.reservedDirectory + "/" }
+    /// `P/.git2kv/` holds git2kv's own keys in every layout; nothing from the repository goes there.
+    public static let reservedDirectory = ".git2kv"
     /// Present while the prefix is frozen (see FreezeRecord).
     public var freezeKey: String { prefix + "/.git2kv/freeze" }
     /// Locked by the session of the replica that leads this mapping's repository: the election's

@@ -29,8 +29,9 @@ extension SyncPlanner {
         guard !changes.isEmpty else { return plan }
         plan = context.emptyPlan(target: target, mode: .incremental, reason: "")
         let ids = changes.flatMap { [$0.old?.1, $0.new?.1].compactMap { $0 } }
-        let blobs = try await GitCall.run { () throws(GitError) in try await repository.readBlobs(ids) }
-        var contents: [ObjectID: [UInt8]] = [:]
+        let sizeLimit = target.mapping.validation.maxFileSize
+        let blobs = try await GitCall.run { () throws(GitError) in try await repository.readBlobs(ids, sizeLimit: sizeLimit) }
+        var contents: [ObjectID: BlobRead] = [:]
         for (id, blob) in zip(ids, blobs) { contents[id] = blob }
 
         var errors = previous.errors
@@ -38,7 +39,7 @@ extension SyncPlanner {
         for change in changes {
             let oldKeys: [String: [UInt8]]
             if let (kind, id) = change.old,
-                case .keys(let keys) = mapper.keys(path: change.path, repoPath: repoPath(change.path), kind: kind, content: contents[id] ?? [], maxValueSize: valueLimit)
+                case .keys(let keys) = mapper.keys(path: change.path, repoPath: repoPath(change.path), kind: kind, blob: contents[id] ?? .content([]), maxValueSize: valueLimit)
             {
                 oldKeys = keys
             } else {
@@ -46,7 +47,7 @@ extension SyncPlanner {
             }
             var newKeys: [String: [UInt8]] = [:]
             if let (kind, id) = change.new {
-                switch mapper.keys(path: change.path, repoPath: repoPath(change.path), kind: kind, content: contents[id] ?? [], maxValueSize: valueLimit) {
+                switch mapper.keys(path: change.path, repoPath: repoPath(change.path), kind: kind, blob: contents[id] ?? .content([]), maxValueSize: valueLimit) {
                 case .keys(let keys): newKeys = keys
                 case .rejected(let problem):
                     let found = SyncProblem(bundle: repoPath(change.path), problem: problem, commit: context.head.hex)
@@ -67,7 +68,8 @@ extension SyncPlanner {
         let changed = !plan.writes.isEmpty || !plan.deletes.isEmpty || Set(errors) != Set(previous.errors)
         guard changed else { return plan }
         let commit = try await GitCall.run { () throws(GitError) in try await repository.commit(context.head) }
-        var state = newState(context, records: [:], errors: errors, kind: "sync", drift: [], commit: commit)
+        // An incremental pass does not look for drift: the last repairs stay on show until a full compare finds none.
+        var state = newState(context, records: [:], errors: errors, kind: "sync", drift: previous.drift, commit: commit)
         state.keys = KeySummary(live)
         plan.newState = state
         return plan
@@ -82,7 +84,8 @@ extension SyncPlanner {
         let snapshot = try await readSnapshot(context.head)
         let entries = snapshot.bundles.values.flatMap { $0 }.sorted { $0.pathInSource < $1.pathInSource }
         if entries.count >= 1000 { progress?("\(target.description): reading \(entries.count) files") }
-        let blobs = try await GitCall.run { () throws(GitError) in try await repository.readBlobs(entries.map(\.entry.id)) }
+        let sizeLimit = target.mapping.validation.maxFileSize
+        let blobs = try await GitCall.run { () throws(GitError) in try await repository.readBlobs(entries.map(\.entry.id), sizeLimit: sizeLimit) }
         let mapper = FileKeys(target: target)
         var desired: [String: (value: [UInt8], file: String)] = [:]
         var heldBackKeys: [String] = []
@@ -90,7 +93,7 @@ extension SyncPlanner {
             SyncProblem(bundle: $0.file, problem: $0, commit: context.head.hex)
         }
         for (entry, content) in zip(entries, blobs) {
-            switch mapper.keys(path: entry.pathInSource, repoPath: entry.repoPath, kind: entry.entry.kind, content: content, maxValueSize: valueLimit) {
+            switch mapper.keys(path: entry.pathInSource, repoPath: entry.repoPath, kind: entry.entry.kind, blob: content, maxValueSize: valueLimit) {
             case .keys(let keys):
                 for (key, value) in keys {
                     if let other = desired[key] {

@@ -110,6 +110,9 @@ struct SyncPlanner: Sendable {
         if state.source != target.mapping.source || state.layout != layoutName || state.repo != target.repo || state.branch != target.reference {
             return "the mapping changed (was \(state.repo)@\(state.branch) \(state.source) as \(state.layout))"
         }
+        if let checks = state.checks, checks != target.mapping.checksFingerprint {
+            return "the mapping's checks changed (validation, include/exclude or key expansion): checking every file again"
+        }
         let relation = try await GitCall.run { () throws(GitError) in try await repository.relation(of: synced, to: context.head) }
         switch relation {
         case .diverged: return "the branch was force-pushed (\(synced.short) is not an ancestor of \(context.head.short))"
@@ -181,7 +184,8 @@ struct SyncPlanner: Sendable {
         }
         let changed = !plan.writes.isEmpty || !plan.deletes.isEmpty || Set(errors) != Set(previous.errors)
         guard changed else { return plan }
-        plan.newState = newState(context, records: records, errors: errors, kind: "sync", drift: [], snapshot: snapshot)
+        // An incremental pass does not look for drift: the last repairs stay on show until a full compare finds none.
+        plan.newState = newState(context, records: records, errors: errors, kind: "sync", drift: previous.drift, snapshot: snapshot)
         plan.unreferencedChunks = unreferencedChunks(existing: context.keys, records: records)
         return plan
     }
@@ -241,13 +245,15 @@ struct SyncPlanner: Sendable {
         commit: CommitInfo
     ) -> SyncState {
         let previousCommit = context.previous.map(\.commit.id).flatMap { $0 == commit.id.hex ? context.previous?.previousCommit : $0 }
-        return SyncState(
+        var state = SyncState(
             repo: target.repo, branch: target.reference, source: target.mapping.source, layout: layoutName,
             commit: BundleCommit(
                 id: commit.id.hex, author: commit.author.name, email: commit.author.email, time: commit.author.time,
                 summary: commit.summary),
             previousCommit: previousCommit, syncedAt: context.now, kind: kind, bundles: records,
             errors: errors.sorted { ($0.bundle, $0.file) < ($1.bundle, $1.file) }, drift: drift)
+        state.checks = target.mapping.checksFingerprint
+        return state
     }
 }
 

@@ -29,6 +29,9 @@ public struct SyncState: Codable, Sendable, Equatable {
     /// `files` layout: how many keys the files produced, and a digest of their names, so a
     /// key listing tells whether anything was added or removed by hand.
     public var keys: KeySummary?
+    /// The checks files passed or failed under (validation, include/exclude, key expansion): when
+    /// they change, the next sync checks every file again instead of keeping old refusals.
+    public var checks: String?
 
     public init(
         repo: String, branch: String, source: String, layout: String, commit: BundleCommit, previousCommit: String?,
@@ -48,7 +51,7 @@ public struct SyncState: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, repo, branch, source, layout, commit, kind, bundles, errors, drift, keys
+        case version, repo, branch, source, layout, commit, kind, bundles, errors, drift, keys, checks
         case previousCommit = "previous_commit"
         case syncedAt = "synced_at"
     }

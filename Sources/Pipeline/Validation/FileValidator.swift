@@ -12,11 +12,14 @@ public struct FileValidator: Sendable {
         self.rules = rules
     }
 
+    /// A file over `max_file_size`, found from its size alone (it was not read).
+    public func oversized(path: String, size: Int) -> FileProblem {
+        FileProblem(file: path, reason: "file is \(size) bytes, over the limit of \(rules.maxFileSize)")
+    }
+
     /// The problem with `content` at `path` (relative to the repository root), or nil.
     public func problem(path: String, content: [UInt8]) -> FileProblem? {
-        if content.count > rules.maxFileSize {
-            return FileProblem(file: path, reason: "file is \(content.count) bytes, over the limit of \(rules.maxFileSize)")
-        }
+        if content.count > rules.maxFileSize { return oversized(path: path, size: content.count) }
         let isJSON = rules.json && path.hasSuffix(".json")
         let isYAML = rules.yaml && (path.hasSuffix(".yaml") || path.hasSuffix(".yml"))
         guard rules.textOnly || isJSON || isYAML else { return nil }
