@@ -65,7 +65,7 @@ let package = Package(
         ),
         .target(
             name: "GitKit",
-            dependencies: ["CLibGit2", "Secrets"],
+            dependencies: ["CLibGit2", "Secrets", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .target(

@@ -24,6 +24,12 @@ struct ReliabilityCommand: AsyncParsableCommand {
     @Flag(help: "Run only the rolling-restart scenario.")
     var rollingOnly = false
 
+    @Option(help: "Commits to the healthy repo in the git-fault scenario (0 skips it).")
+    var gitFaultCommits = 40
+
+    @Flag(help: "Run only the git-fault scenario.")
+    var gitFaultsOnly = false
+
     @Flag(help: "Keep the work directory (logs, repository, KV data) for a look afterwards.")
     var keep = false
 
@@ -33,18 +39,23 @@ struct ReliabilityCommand: AsyncParsableCommand {
         var lines: [String] = []
         var passed = true
         var dataLost = 0
-        if !corpusOnly, restarts > 0 {
+        if gitFaultsOnly || (!corpusOnly && !rollingOnly && gitFaultCommits > 0) {
+            let faults = try await GitFaultRun(commits: max(gitFaultCommits, 4), root: root + "/git-faults").run()
+            lines += faults.lines
+            passed = passed && faults.passed
+        }
+        if !corpusOnly, !gitFaultsOnly, restarts > 0 {
             let rolling = try await RollingRestartRun(restarts: restarts, root: root + "/rolling").run()
             lines += rolling.lines
             passed = passed && rolling.passed
         }
-        if !corpusOnly, !rollingOnly {
+        if !corpusOnly, !rollingOnly, !gitFaultsOnly {
             let chaos = try await ChaosRun(cyclesPerProcess: cycles, seed: seed, root: root + "/chaos").run()
             lines += chaos.lines
             passed = passed && chaos.passed
             dataLost += chaos.dataLost
         }
-        if !rollingOnly {
+        if !rollingOnly, !gitFaultsOnly {
             let corpus = try await BadInputCorpus(root: root + "/corpus").run()
             lines += corpus.lines
             passed = passed && corpus.passed

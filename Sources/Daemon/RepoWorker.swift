@@ -17,6 +17,7 @@ actor RepoWorker {
     /// The head each branch was last synced at by every one of its mappings, earlier ones, and
     /// heads pushes asked for that are not synced yet.
     private var heads = PushHeads()
+    private var fetchBudget: FetchBudget
     private var pollTask: Task<Void, Never>?
     private var leadershipTask: Task<Void, Never>?
     private var requestWatchTask: Task<Void, Never>?
@@ -37,6 +38,7 @@ actor RepoWorker {
     init(repo: RepoConfig, context: DaemonContext) {
         self.repo = repo
         self.context = context
+        fetchBudget = FetchBudget(every: repo.fetchLimit.every, burst: repo.fetchLimit.burst, now: context.clock.now)
         retries = RetrySchedule(pollInterval: repo.pollInterval)
         startedAt = context.clock.now
     }
@@ -218,10 +220,9 @@ actor RepoWorker {
         }
         var requestedAt = context.clock.now
         let fetch = lastFetchStarted.map { $0 < requestedAt } ?? true
-        if fetch, let last = lastFetchStarted, requestedAt < last + repo.minFetchInterval {
-            // At most one fetch per min_fetch_interval, however many pushes arrive: later
-            // requests wait for it (they were coalesced meanwhile), none is dropped.
-            try? await context.clock.sleep(until: last + repo.minFetchInterval)
+        if fetch, let start = fetchBudget.reserve(at: requestedAt) {
+            // Over the repo's fetch_limit: wait (requests meanwhile are coalesced), drop nothing.
+            try? await context.clock.sleep(until: start)
             requestedAt = context.clock.now
         }
         let lock = leaderLock

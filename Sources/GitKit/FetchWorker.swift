@@ -5,14 +5,15 @@ import Foundation
 ///
 /// The parent writes one request (JSON, secrets already read) to the child's standard input; the
 /// child answers with one JSON event per line on standard output: `connected` once the remote
-/// has listed its references, `progress` while objects arrive, then `finished` or `failed`.
+/// has listed its references, `progress` while objects arrive, then `finished` or `failed`
+/// (`started` first, so the parent's connect deadline does not count the child's start-up).
 public enum FetchWorker {
     /// Reads every secret of `credentials` now (a missing file fails here, in the parent) and
     /// encodes the request. It travels through a pipe, never through arguments or the environment.
-    public static func request(mirror: String, url: String, credentials: GitCredentials, caFile: String?) throws(GitError) -> [UInt8] {
+    public static func request(mirror: String, url: String, credentials: GitCredentials, trust: RemoteTrust) throws(GitError) -> [UInt8] {
         let wire = Request(
             mirror: mirror, url: url, credentials: WireCredentials(try credentials.resolve()),
-            credentialsDescription: credentials.description, caFile: caFile)
+            credentialsDescription: credentials.description, trust: trust)
         do {
             return Array(try JSONEncoder().encode(wire))
         } catch {
@@ -30,13 +31,14 @@ public enum FetchWorker {
             emit(encode(.failed(GitError(kind: .libgit2, operation: "fetch", message: "unreadable fetch request: \(error)"))))
             return
         }
+        emit(encode(.started))
         do {
-            if let caFile = request.caFile { try GitTLS.trustCertificates(file: caFile) }
+            if let caFile = request.trust.caFile { try GitTLS.trustCertificates(file: caFile) }
             let repository = try GitRepository(openingAt: request.mirror)
             let throttle = ProgressThrottle(interval: progressInterval)
             let updates = try await repository.fetch(
                 url: request.url, resolvedCredentials: request.credentials.resolved,
-                credentialsDescription: request.credentialsDescription,
+                credentialsDescription: request.credentialsDescription, trust: request.trust,
                 connected: { emit(encode(.connected)) },
                 progress: { progress in if throttle.admits() { emit(encode(.progress(progress))) } })
             emit(encode(.finished(updates)))
@@ -61,12 +63,14 @@ public enum FetchWorker {
         var url: String
         var credentials: WireCredentials
         var credentialsDescription: String
-        var caFile: String?
+        var trust: RemoteTrust
     }
 }
 
 /// What a fetch worker reports.
 public enum FetchWorkerEvent: Sendable, Equatable {
+    /// The worker runs and is about to contact the remote.
+    case started
     /// The remote answered and listed its references.
     case connected
     case progress(TransferProgress)
@@ -77,7 +81,7 @@ public enum FetchWorkerEvent: Sendable, Equatable {
     public var isFinal: Bool {
         switch self {
         case .finished, .failed: true
-        case .connected, .progress: false
+        case .started, .connected, .progress: false
         }
     }
 }

@@ -64,6 +64,8 @@ struct WireEvent: Codable {
 
     init(_ event: FetchWorkerEvent) {
         switch event {
+        case .started:
+            self.event = "started"
         case .connected:
             self.event = "connected"
         case .progress(let progress):
@@ -85,6 +87,8 @@ struct WireEvent: Codable {
 
     var decoded: FetchWorkerEvent? {
         switch event {
+        case "started":
+            return .started
         case "connected":
             return .connected
         case "progress":

@@ -15,6 +15,8 @@ public struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
         case wrongObjectType
         /// A configured credential could not be read (missing file, unset environment variable).
         case credentialsUnavailable
+        /// The remote is not who it should be: an SSH host key that is unknown, changed or revoked.
+        case untrustedRemote
         /// The local repository is missing, corrupt or not a repository.
         case invalidRepository
         /// Any other failure reported by libgit2.

@@ -12,11 +12,12 @@ extension GitRepository {
     public func fetch(
         url: String? = nil,
         credentials: GitCredentials = .none,
+        trust: RemoteTrust = RemoteTrust(),
         progress: (@Sendable (TransferProgress) -> Void)? = nil,
         connected: (@Sendable () -> Void)? = nil
     ) throws(GitError) -> [ReferenceUpdate] {
         try fetch(
-            url: url, resolvedCredentials: try credentials.resolve(), credentialsDescription: credentials.description,
+            url: url, resolvedCredentials: try credentials.resolve(), credentialsDescription: credentials.description, trust: trust,
             connected: connected, progress: progress)
     }
 
@@ -24,6 +25,7 @@ extension GitRepository {
         url: String?,
         resolvedCredentials: ResolvedCredentials,
         credentialsDescription: String,
+        trust: RemoteTrust,
         connected: (@Sendable () -> Void)?,
         progress: (@Sendable (TransferProgress) -> Void)?
     ) throws(GitError) -> [ReferenceUpdate] {
@@ -31,7 +33,7 @@ extension GitRepository {
         if let url { configured = url } else { configured = try remoteURL() }
         let url = configured
         let operation = "fetch \(url)"
-        let context = FetchContext(credentials: resolvedCredentials, progress: progress)
+        let context = FetchContext(credentials: resolvedCredentials, progress: progress, trust: trust, url: url)
 
         var createOptions = git_remote_create_options()
         try LibGit2.check(git_remote_create_options_init(&createOptions, UInt32(GIT_REMOTE_CREATE_OPTIONS_VERSION)), operation)
@@ -56,10 +58,13 @@ extension GitRepository {
         }
         if code < 0 {
             let error = LibGit2.lastError(code: code, operation: operation)
+            if let problem = context.hostKeyProblem {
+                throw GitError(kind: .untrustedRemote, operation: operation, message: problem, code: error.code, errorClass: error.errorClass)
+            }
             if context.credentialsRejected {
                 throw GitError(
                     kind: .authenticationFailed, operation: operation,
-                    message: "the remote rejected the configured credentials (\(credentialsDescription))",
+                    message: "the remote rejected the configured credentials (\(credentialsDescription))" + SSHKeyKind.rejectionHint(for: resolvedCredentials),
                     code: error.code, errorClass: error.errorClass)
             }
             if context.credentialsMissing {

@@ -2,8 +2,9 @@ import CLibGit2
 
 extension GitRepository {
     /// The id of the tree at `path` in a commit (the root tree for an empty path);
-    /// nil when the commit has nothing at that path. A file at that path is an error.
-    public func treeID(of commit: ObjectID, at path: String) throws(GitError) -> ObjectID? {
+    /// nil when the commit has nothing at that path. A file at that path is an error, or nil
+    /// with `ifDirectory`.
+    public func treeID(of commit: ObjectID, at path: String, ifDirectory: Bool = false) throws(GitError) -> ObjectID? {
         let operation = "find \(path.isEmpty ? "root" : path) in \(commit.short)"
         let commitPointer = try lookupCommit(commit, operation: operation)
         defer { git_commit_free(commitPointer) }
@@ -20,6 +21,7 @@ extension GitRepository {
         try LibGit2.check(code, operation)
         defer { git_tree_entry_free(entry) }
         guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else {
+            if ifDirectory { return nil }
             throw GitError(kind: .wrongObjectType, operation: operation, message: "\(trimmed) is not a directory")
         }
         return ObjectID(git_tree_entry_id(entry))

@@ -5,13 +5,16 @@ import Foundation
 public final class GitHTTPServer: Sendable {
     public let port: Int
     private let process: BackgroundProcess
+    private let scheme: String
 
-    /// `username` nil serves without authentication.
-    public init(root: String, username: String?, password: String = "") throws {
+    /// `username` nil serves without authentication. With `tls` (PEM certificate and key files)
+    /// it speaks HTTPS.
+    public init(root: String, username: String?, password: String = "", tls: (certificate: String, key: String)? = nil) throws {
         let script = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Tests/Support/git_http_server.py").path
-        process = try BackgroundProcess("/usr/bin/python3", [script, root, username ?? "-", password])
+        scheme = tls == nil ? "http" : "https"
+        process = try BackgroundProcess("/usr/bin/python3", [script, root, username ?? "-", password] + (tls.map { [$0.certificate, $0.key] } ?? []))
         guard let port = Int(process.firstLine) else {
             process.kill()
             throw GitCLI.Failure(arguments: ["git_http_server.py"], status: -1, standardError: "did not print its port")
@@ -19,7 +22,7 @@ public final class GitHTTPServer: Sendable {
         self.port = port
     }
 
-    public func url(for repository: String) -> String { "http://127.0.0.1:\(port)/\(repository)" }
+    public func url(for repository: String) -> String { "\(scheme)://127.0.0.1:\(port)/\(repository)" }
 
     public func stop() {
         process.kill()

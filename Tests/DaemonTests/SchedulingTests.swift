@@ -106,4 +106,14 @@ import Testing
         #expect(!deliveries.contains("a"))
         #expect(deliveries.contains("b") && deliveries.contains("c") && deliveries.contains("d"))
     }
+
+    @Test func fetchBudgetLetsBurstsGoAndPacesFloods() {
+        var budget = FetchBudget(every: .seconds(1), burst: 3, now: .zero)
+        for _ in 0..<3 { #expect(budget.reserve(at: .seconds(10)) == nil, "a burst goes at once") }
+        #expect(budget.reserve(at: .seconds(10)) == .seconds(11))
+        #expect(budget.reserve(at: .seconds(10)) == .seconds(12), "later ones queue behind the reserved one")
+        #expect(budget.reserve(at: .seconds(20)) == nil, "refilled after a quiet spell")
+        var unlimited = FetchBudget(every: .zero, burst: 1, now: .zero)
+        for _ in 0..<10 { #expect(unlimited.reserve(at: .zero) == nil) }
+    }
 }

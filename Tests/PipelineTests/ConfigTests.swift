@@ -1,4 +1,5 @@
 import Foundation
+import GitKit
 import Pipeline
 import Testing
 
@@ -65,7 +66,8 @@ struct ConfigTests {
             ("repos: 3\n", 1, "expected a list"),
             ("repos:\n  - name: a\n    url: u\n    timeouts: { connect: 0s }\n    mappings: [{prefix: p}]\n", 4, "must be at least 1s"),
             ("repos:\n  - name: a\n    url: u\n    timeouts: { read: 5s }\n    mappings: [{prefix: p}]\n", 4, "unknown key"),
-            ("repos:\n  - name: a\n    url: u\n    poll_interval: 5s\n    min_fetch_interval: 10s\n    mappings: [{prefix: p}]\n", 5, "not be longer than poll_interval"),
+            ("repos:\n  - name: a\n    url: u\n    poll_interval: 5s\n    fetch_limit: { every: 10s }\n    mappings: [{prefix: p}]\n", 5, "not be longer than poll_interval"),
+            ("repos:\n  - name: a\n    url: u\n    fetch_limit: { burst: 0 }\n    mappings: [{prefix: p}]\n", 4, "must be at least 1"),
             ("http: { request_timeout: 100ms }\nrepos: []\n", 1, "must be at least 1s"),
         ])
     func badFiles(text: String, line: Int, message: String) throws {
@@ -83,8 +85,8 @@ struct ConfigTests {
               - name: a
                 url: https://git.example.com/a.git
                 timeouts: { connect: 5s, total: 1h }
-                min_fetch_interval: 3s
-                credentials: { token_file: /t, ca_file: /etc/git2kv/ca.pem }
+                fetch_limit: { every: 3s, burst: 2 }
+                credentials: { token_file: /t, ca_file: /etc/git2kv/ca.pem, known_hosts_file: /etc/git2kv/known_hosts }
                 mappings: [{prefix: p}]
               - name: b
                 url: https://git.example.com/b.git
@@ -93,11 +95,12 @@ struct ConfigTests {
         let config = try DaemonConfig.parse(text, file: "c.yaml")
         let a = config.repos[0]
         #expect(a.timeouts == FetchTimeouts(connect: .seconds(5), inactivity: .seconds(120), total: .seconds(3600)))
-        #expect(a.minFetchInterval == .seconds(3))
-        #expect(a.caFile == "/etc/git2kv/ca.pem")
+        #expect(a.fetchLimit.every == .seconds(3) && a.fetchLimit.burst == 2)
+        #expect(config.repos[1].fetchLimit == FetchLimit())
+        #expect(a.trust == RemoteTrust(caFile: "/etc/git2kv/ca.pem", knownHostsFile: "/etc/git2kv/known_hosts"))
         #expect(a.credentials == .token(.file("/t")))
         #expect(config.repos[1].timeouts == FetchTimeouts())
-        #expect(config.repos[1].caFile == nil)
+        #expect(config.repos[1].trust == RemoteTrust())
         #expect(config.serve.requestTimeout == .seconds(10) && config.serve.idleTimeout == .seconds(120) && config.serve.maxConnections == 500)
     }
 

@@ -2,16 +2,18 @@
 """Serves bare repositories over git's smart HTTP protocol with HTTP basic authentication.
 
 Test helper only: `git http-backend` does the git side. Usage:
-    git_http_server.py ROOT USER PASSWORD
+    git_http_server.py ROOT USER PASSWORD [CERTIFICATE KEY]
 Listens on 127.0.0.1 with a free port and prints that port on its first line of output.
-With USER "-" no authentication is required.
+With USER "-" no authentication is required. With a certificate and key (PEM) it speaks HTTPS.
 """
 import base64
 import http.server
+import ssl
 import subprocess
 import sys
 
 ROOT, USER, PASSWORD = sys.argv[1], sys.argv[2], sys.argv[3]
+CERTIFICATE, KEY = (sys.argv[4], sys.argv[5]) if len(sys.argv) > 5 else (None, None)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -84,5 +86,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if CERTIFICATE:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(CERTIFICATE, KEY)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 server.serve_forever()

@@ -12,13 +12,12 @@ public struct RepoConfig: Sendable, Equatable {
     public var pollInterval: Duration = .seconds(30)
     public var webhook: WebhookConfig?
     public var credentials: GitCredentials = .none
-    /// PEM bundle of the certificate authorities an HTTPS remote's certificate is checked against
-    /// (`credentials.ca_file`); the system's when nil.
-    public var caFile: String?
+    /// `credentials.ca_file` and `credentials.known_hosts_file`: the CAs an HTTPS remote's
+    /// certificate and the keys an SSH remote's host key are checked against.
+    public var trust = RemoteTrust()
     public var timeouts = FetchTimeouts()
-    /// `min_fetch_interval`: `serve` starts at most one fetch of this repo per interval, however
-    /// many webhooks arrive; the pushes in between are covered by the next fetch.
-    public var minFetchInterval: Duration = .seconds(1)
+    /// `fetch_limit`: how often `serve` may fetch this repo, however many webhooks arrive.
+    public var fetchLimit = FetchLimit()
     public var mappings: [MappingConfig]
 
     public init(name: String, url: String, branches: [String], mappings: [MappingConfig]) {
@@ -43,12 +42,9 @@ public struct RepoConfig: Sendable, Equatable {
             guard pollInterval >= .seconds(1) else { throw value.error("must be at least 1s") }
         }
         if let value = keys.optional("webhook") { webhook = try WebhookConfig(value) }
-        if let value = keys.optional("credentials") { (credentials, caFile) = try CredentialsConfig.read(value) }
+        if let value = keys.optional("credentials") { (credentials, trust) = try CredentialsConfig.read(value) }
         if let value = keys.optional("timeouts") { timeouts = try Self.timeouts(value) }
-        if let value = keys.optional("min_fetch_interval") {
-            minFetchInterval = try value.duration()
-            guard minFetchInterval <= pollInterval else { throw value.error("must not be longer than poll_interval") }
-        }
+        if let value = keys.optional("fetch_limit") { fetchLimit = try FetchLimit(value, pollInterval: pollInterval) }
         let mappingNodes = try keys.required("mappings").list()
         guard !mappingNodes.isEmpty else { throw node.error("mappings must list at least one mapping") }
         var mappings: [MappingConfig] = []
@@ -97,10 +93,11 @@ public struct WebhookConfig: Sendable, Equatable {
 
 /// `repos[].credentials`: where the remote's secrets are; never the secrets themselves.
 enum CredentialsConfig {
-    static func read(_ node: ConfigNode) throws(ConfigError) -> (GitCredentials, caFile: String?) {
+    static func read(_ node: ConfigNode) throws(ConfigError) -> (GitCredentials, RemoteTrust) {
         let keys = try node.mapping()
-        let caFile = try keys.optional("ca_file")?.nonEmptyString()
-        return (try read(keys, node), caFile)
+        let trust = RemoteTrust(
+            caFile: try keys.optional("ca_file")?.nonEmptyString(), knownHostsFile: try keys.optional("known_hosts_file")?.nonEmptyString())
+        return (try read(keys, node), trust)
     }
 
     private static func read(_ keys: ConfigMapping, _ node: ConfigNode) throws(ConfigError) -> GitCredentials {
@@ -124,5 +121,27 @@ enum CredentialsConfig {
         }
         if agent { return .sshAgent(username: username ?? "git") }
         return .none
+    }
+}
+
+/// `repos[].fetch_limit`: bursts of up to `burst` fetches go at once; beyond that, one per `every`.
+/// The pushes a waiting fetch covers are coalesced into it, never dropped.
+public struct FetchLimit: Sendable, Equatable {
+    public var every: Duration = .milliseconds(200)
+    public var burst = 10
+
+    public init() {}
+
+    init(_ node: ConfigNode, pollInterval: Duration) throws(ConfigError) {
+        let keys = try node.mapping()
+        if let value = keys.optional("every") {
+            every = try value.duration()
+            guard every <= pollInterval else { throw value.error("must not be longer than poll_interval") }
+        }
+        if let value = keys.optional("burst") {
+            burst = try value.int()
+            guard burst >= 1 else { throw value.error("must be at least 1") }
+        }
+        try keys.finish()
     }
 }

@@ -43,10 +43,10 @@ public final class IsolatedFetcher: Sendable {
     }
 
     public func fetch(
-        mirror: String, url: String, credentials: GitCredentials, caFile: String?, timeouts: FetchTimeouts
+        mirror: String, url: String, credentials: GitCredentials, trust: RemoteTrust = RemoteTrust(), timeouts: FetchTimeouts
     ) async throws(GitError) -> [ReferenceUpdate] {
         let operation = "fetch \(url)"
-        let request = try FetchWorker.request(mirror: mirror, url: url, credentials: credentials, caFile: caFile)
+        let request = try FetchWorker.request(mirror: mirror, url: url, credentials: credentials, trust: trust)
         MirrorLeftovers.remove(in: mirror)
         let id = UUID()
         let clock = clock
@@ -79,14 +79,16 @@ public final class IsolatedFetcher: Sendable {
                         for try await line in execution.standardOutput.strings() {
                             guard let event = FetchWorker.decodeEvent(line) else { continue }
                             let now = clock.now
-                            deadlines.withLock { $0.record(connected: event == .connected, at: now) }
+                            deadlines.withLock { $0.record(event, at: now) }
                             if event.isFinal { final = event }
                         }
                         return .ended(final)
                     }
                     group.addTask {
                         while true {
-                            try await clock.sleep(until: deadlines.withLock { $0.next })
+                            // Deadlines move earlier too (the worker's start starts the connect
+                            // deadline), so look again at least every quarter second.
+                            try await clock.sleep(until: min(deadlines.withLock { $0.next }, clock.now + .milliseconds(250)))
                             let now = clock.now
                             if let expired = deadlines.withLock({ $0.expired(at: now) }) {
                                 try? execution.send(signal: .kill)

@@ -9,11 +9,11 @@ public enum MirrorFetcher: Sendable {
     func fetch(_ repo: RepoConfig, into repository: GitRepository) async throws(GitError) -> [ReferenceUpdate] {
         switch self {
         case .inProcess:
-            if let caFile = repo.caFile { try GitTLS.trustCertificates(file: caFile) }
-            return try await repository.fetch(url: repo.url, credentials: repo.credentials)
+            if let caFile = repo.trust.caFile { try GitTLS.trustCertificates(file: caFile) }
+            return try await repository.fetch(url: repo.url, credentials: repo.credentials, trust: repo.trust)
         case .isolated(let fetcher):
             return try await fetcher.fetch(
-                mirror: repository.path, url: repo.url, credentials: repo.credentials, caFile: repo.caFile, timeouts: repo.timeouts)
+                mirror: repository.path, url: repo.url, credentials: repo.credentials, trust: repo.trust, timeouts: repo.timeouts)
         }
     }
 }

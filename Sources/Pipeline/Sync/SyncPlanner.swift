@@ -162,7 +162,7 @@ struct SyncPlanner: Sendable {
         }
         guard !affected.isEmpty else { return plan }
         plan = context.emptyPlan(target: target, mode: .incremental, reason: "")
-        let snapshot = try await readSnapshot(context.head)
+        let snapshot = try await readSnapshot(context.head, bundles: affected)
         var records = previous.bundles
         var errors = previous.errors.filter { !affected.contains($0.bundle) }
         for name in affected.sorted() {
@@ -200,8 +200,8 @@ struct SyncPlanner: Sendable {
         }
     }
 
-    func readSnapshot(_ head: ObjectID) async throws(SyncError) -> SourceSnapshot {
-        try await GitCall.run { () throws(GitError) in try await SourceSnapshot.read(repository, commit: head, target: target) }
+    func readSnapshot(_ head: ObjectID, bundles: Set<String>? = nil) async throws(SyncError) -> SourceSnapshot {
+        try await GitCall.run { () throws(GitError) in try await SourceSnapshot.read(repository, commit: head, target: target, bundles: bundles) }
     }
 
     func build(_ name: String, _ snapshot: SourceSnapshot) async throws(SyncError) -> BuildOutcome {
