@@ -201,10 +201,26 @@ let package = Package(
             path: "Benchmarks/Sync",
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "BenchmarkStateWait",
+            dependencies: ["KV", "Pipeline"],
+            path: "Benchmarks/StateWait",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "git2kv-scale-benchmarks",
+            dependencies: [
+                "KV", "Pipeline", "TestFixtures", "BenchmarkSupport", "BenchmarkStateWait",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/Scale",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "git2kv-serve-benchmarks",
             dependencies: [
-                "Daemon", "KV", "Pipeline", "TestFixtures", "BenchmarkSupport",
+                "Daemon", "KV", "Pipeline", "TestFixtures", "BenchmarkSupport", "BenchmarkStateWait",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -214,7 +230,7 @@ let package = Package(
         .executableTarget(
             name: "git2kv-soak-benchmarks",
             dependencies: [
-                "KV", "Pipeline", "TestFixtures", "BenchmarkSupport",
+                "KV", "Pipeline", "TestFixtures", "BenchmarkSupport", "BenchmarkStateWait",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BenchmarkStateWait
 import BenchmarkSupport
 import Daemon
 import Foundation
@@ -60,7 +61,7 @@ enum ServeBenchmark {
         let serve = try BackgroundProcess(Git2KVBinary.path, ["serve", "--config", configFile, "--log-level", "error"])
         defer { serve.kill(SIGTERM) }
         guard let port = serve.announcedPort else { throw BenchmarkFailure("serve did not announce its port: \(serve.firstLine)") }
-        _ = try await waitForCommit(try fixture.head(), prefix: "bench/latency", kv: kv, after: nil)
+        _ = try await StateKeyWait.commit(try fixture.head(), prefix: "bench/latency", kv: kv, after: nil)
 
         let peerClone = directory.appending("peer.git")
         try GitCLI.run(["clone", "--quiet", "--mirror", fixture.url, peerClone])
@@ -81,24 +82,11 @@ enum ServeBenchmark {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             guard response.status.code == 202 else { throw BenchmarkFailure("webhook answered \(response.status)") }
             _ = try await response.body.collect(upTo: 1 << 20)
-            let acknowledged = try await waitForCommit(head, prefix: "bench/latency", kv: kv, after: stateIndex)
+            let acknowledged = try await StateKeyWait.commit(head, prefix: "bench/latency", kv: kv, after: stateIndex)
             latency.webhook.record(started.duration(to: acknowledged))
             latency.fetch.record(try clock.measure { try GitCLI.run(["fetch", "--quiet", "origin"], in: peerClone) })
         }
         return latency
-    }
-
-    /// Follows the state key with blocking queries until it names `commit`; returns when it saw it.
-    static func waitForCommit(_ commit: String, prefix: String, kv: ConsulClient, after index: UInt64?) async throws -> ContinuousClock.Instant {
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(60)
-        var waitIndex = index
-        while clock.now < deadline {
-            let read = try await kv.get(prefix + "/.git2kv/state", options: KVReadOptions(waitIndex: waitIndex, waitTime: .seconds(5)))
-            if let entry = read.value, try SyncState.decode(entry.value).commit.id == commit { return clock.now }
-            waitIndex = read.index
-        }
-        throw BenchmarkFailure("\(prefix) did not reach \(commit) within 60 s")
     }
 
     static func idleMemory(directory: TemporaryDirectory, fixture: FixtureRepository, kv: ConsulClient) async throws -> (idle: Int, peak: Int) {
@@ -111,7 +99,7 @@ enum ServeBenchmark {
         let serve = try BackgroundProcess(Git2KVBinary.path, ["serve", "--config", configFile, "--log-level", "error"])
         defer { serve.kill(SIGTERM) }
         let head = try fixture.head()
-        for index in 0..<20 { _ = try await waitForCommit(head, prefix: "bench/idle/m\(index)", kv: kv, after: nil) }
+        for index in 0..<20 { _ = try await StateKeyWait.commit(head, prefix: "bench/idle/m\(index)", kv: kv, after: nil) }
         try await Task.sleep(for: .seconds(3))
         let status = try String(contentsOfFile: "/proc/\(serve.processIdentifier)/status", encoding: .utf8)
         func mebibytes(_ field: String) -> Int {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BenchmarkStateWait
 import BenchmarkSupport
 import Foundation
 import KV
@@ -39,8 +40,8 @@ enum SoakBenchmark {
         defer { serve.kill(SIGTERM) }
         guard let port = serve.announcedPort else { throw BenchmarkFailure("serve did not announce its port: \(serve.firstLine)") }
         let start = try fixture.head()
-        _ = try await ServeLikeWait.commit(start, prefix: "soak/apps", kv: kv)
-        _ = try await ServeLikeWait.commit(start, prefix: "soak/flat", kv: kv)
+        _ = try await StateKeyWait.commit(start, prefix: "soak/apps", kv: kv)
+        _ = try await StateKeyWait.commit(start, prefix: "soak/flat", kv: kv)
 
         let warmUp = max(syncs / 20, 100)
         var warmRSS = 0
@@ -60,7 +61,7 @@ enum SoakBenchmark {
             try await postWebhook(port: port, head: head)
             let acknowledged: ContinuousClock.Instant
             do {
-                acknowledged = try await ServeLikeWait.commit(head, prefix: prefix, kv: kv, after: index)
+                acknowledged = try await StateKeyWait.commit(head, prefix: prefix, kv: kv, after: index)
             } catch {
                 let log = (try? String(contentsOfFile: serveLog, encoding: .utf8)) ?? ""
                 throw BenchmarkFailure("round \(round): \(error)\nserve's log ends:\n\(log.split(separator: "\n").suffix(30).joined(separator: "\n"))")
@@ -108,19 +109,5 @@ enum SoakBenchmark {
         metrics.split(separator: "\n").filter { $0.hasPrefix("git2kv_syncs_total") }.compactMap { line in
             line.split(separator: " ").last.flatMap { Double($0) }.map { Int($0) }
         }.reduce(0, +)
-    }
-}
-
-/// Follows a state key with blocking queries until it names a commit.
-enum ServeLikeWait {
-    static func commit(_ commit: String, prefix: String, kv: ConsulClient, after index: UInt64? = nil) async throws -> ContinuousClock.Instant {
-        let deadline = ContinuousClock.now + .seconds(60)
-        var waitIndex = index
-        while ContinuousClock.now < deadline {
-            let read = try await kv.get(prefix + "/.git2kv/state", options: KVReadOptions(waitIndex: waitIndex, waitTime: .seconds(5)))
-            if let entry = read.value, try SyncState.decode(entry.value).commit.id == commit { return .now }
-            waitIndex = read.index
-        }
-        throw BenchmarkFailure("\(prefix) did not reach \(commit) within 60 s")
     }
 }
