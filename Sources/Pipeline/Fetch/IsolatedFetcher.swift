@@ -107,8 +107,8 @@ public final class IsolatedFetcher: Sendable {
         } catch {
             throw GitError(kind: .libgit2, operation: operation, message: "cannot run the fetch worker \(executable): \(error)")
         }
-        // A worker killed mid-fetch may have left lock files that would fail every later fetch.
         let wasStopped = running.withLock { $0.stopped }
+        // A worker killed mid-fetch may have left lock files that would fail every later fetch.
         switch outcome {
         case .ended(.finished(let updates)?):
             return updates
