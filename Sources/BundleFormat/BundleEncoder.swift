@@ -15,8 +15,21 @@ public enum BundleEncoder {
     }
 
     /// Why a reader with `limits` would refuse `bundle` (header or whole payload too large), or nil.
+    /// The header is encoded only when a generous estimate of its size comes near a limit, so
+    /// the check costs next to nothing for ordinary bundles.
     public static func refusal(of bundle: ConfigBundle, limits: BundleLimits = .default) -> String? {
-        refusal(headerSize: headerBytes(of: bundle).count, bundle: bundle, limits: limits)
+        let contents = bundle.files.reduce(0) { $0 + $1.content.count }
+        if headerEstimate(of: bundle) <= limits.maxHeaderSize, 4 + headerEstimate(of: bundle) + contents <= limits.maxDecodedSize {
+            return nil
+        }
+        return refusal(headerSize: headerBytes(of: bundle).count, bundle: bundle, limits: limits)
+    }
+
+    /// At least the encoded header's size: every byte of a path escaped (6 bytes), a file's
+    /// mode, size and digest fields, and the source and commit with room to spare.
+    private static func headerEstimate(of bundle: ConfigBundle) -> Int {
+        let text = [bundle.source.repo, bundle.source.branch, bundle.source.path, bundle.commit.id, bundle.commit.author, bundle.commit.email, bundle.commit.summary]
+        return 1024 + text.reduce(0) { $0 + 6 * $1.utf8.count } + bundle.files.reduce(0) { $0 + 6 * $1.path.utf8.count + 256 }
     }
 
     private static func headerBytes(of bundle: ConfigBundle) -> [UInt8] {
