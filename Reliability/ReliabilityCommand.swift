@@ -30,6 +30,9 @@ struct ReliabilityCommand: AsyncParsableCommand {
     @Flag(help: "Run only the git-fault scenario.")
     var gitFaultsOnly = false
 
+    @Option(help: "Stalled connections in the slow-client scenario (0 skips it).")
+    var slowClients = 2000
+
     @Flag(help: "Keep the work directory (logs, repository, KV data) for a look afterwards.")
     var keep = false
 
@@ -39,6 +42,11 @@ struct ReliabilityCommand: AsyncParsableCommand {
         var lines: [String] = []
         var passed = true
         var dataLost = 0
+        if !corpusOnly, !rollingOnly, !gitFaultsOnly, slowClients > 0 {
+            let slow = try await SlowClientRun(connections: slowClients, root: root + "/slow-clients").run()
+            lines += slow.lines
+            passed = passed && slow.passed
+        }
         if gitFaultsOnly || (!corpusOnly && !rollingOnly && gitFaultCommits > 0) {
             let faults = try await GitFaultRun(commits: max(gitFaultCommits, 4), root: root + "/git-faults").run()
             lines += faults.lines
