@@ -8,8 +8,7 @@ extension SyncPlanner {
     func fullCompare(_ context: PlanContext, reason: String) async throws(SyncError) -> SyncPlan {
         var plan = context.emptyPlan(target: target, mode: .fullCompare, reason: reason)
         let listing = try await KVCall.run("read \(target.prefix)/") { () throws(KVError) in try await kv.list(prefix: target.prefix + "/") }
-        var current: [String: KVEntry] = [:]
-        for entry in listing.value { current[entry.key] = entry }
+        let current = Dictionary(listing.value.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
         let existingKeys = Set(current.keys)
         let snapshot = try await readSnapshot(context.head)
         let names = snapshot.bundleNames
@@ -18,29 +17,43 @@ extension SyncPlanner {
         var records: [String: BundleRecord] = [:]
         var errors: [SyncProblem] = []
         var drift: [String] = []
-        for (position, name) in names.sorted().enumerated() {
-            report(step: position + 1, of: names.count, "building bundles")
-            let key = target.bundleKey(name)
-            let stored = current[key].flatMap { StoredValue($0.value) }
-            let chunksPresent = stored?.chunks?.allSatisfy { existingKeys.contains(target.chunkKey($0)) } ?? true
-            switch try await build(name, snapshot) {
-            case .built(let bundle):
-                if let stored, stored.digest == bundle.digest, chunksPresent {
-                    records[name] = stored.record
-                    plan.unchangedBundles += 1
-                    continue
+        let mapping = target
+        /// What KV holds for a bundle, when it is a readable bundle whose chunks are all there.
+        let intact: @Sendable (String) -> StoredValue? = { name in
+            guard let stored = current[mapping.bundleKey(name)].flatMap({ StoredValue($0.value) }) else { return nil }
+            let chunksPresent = stored.chunks?.allSatisfy { existingKeys.contains(mapping.chunkKey($0)) } ?? true
+            return chunksPresent ? stored : nil
+        }
+        let sorted = names.sorted()
+        var position = 0
+        // In windows, so memory holds a window of built bundles rather than the whole tree.
+        while position < sorted.count {
+            let window = sorted[position..<min(position + 64, sorted.count)]
+            let prepared = try await prepare(window, from: snapshot) { name, bundle in intact(name)?.digest != bundle.digest }
+            for item in prepared {
+                position += 1
+                report(step: position, of: names.count, "building bundles")
+                let name = item.name
+                let key = target.bundleKey(name)
+                switch item.outcome {
+                case .built(let bundle):
+                    guard let encoded = item.encoded else {
+                        records[name] = intact(name)?.record
+                        plan.unchangedBundles += 1
+                        continue
+                    }
+                    if let previous, previous.bundles[name]?.digest == bundle.digest {
+                        drift.append(current[key] == nil ? "\(key) was missing; rewritten" : "\(key) differed from git; rewritten")
+                    }
+                    records[name] = stage(bundle, stored: try encoded.get(), name: name, existingKeys: existingKeys, into: &plan)
+                case .rejected(let problems):
+                    let found = problems.map { SyncProblem(bundle: name, problem: $0, commit: context.head.hex) }
+                    plan.problems += found
+                    errors += found
+                    if let stored = current[key].flatMap({ StoredValue($0.value) }) { records[name] = stored.record }
+                case .empty:
+                    break
                 }
-                if let previous, previous.bundles[name]?.digest == bundle.digest {
-                    drift.append(current[key] == nil ? "\(key) was missing; rewritten" : "\(key) differed from git; rewritten")
-                }
-                records[name] = try stage(bundle, name: name, existingKeys: existingKeys, into: &plan)
-            case .rejected(let problems):
-                let found = problems.map { SyncProblem(bundle: name, problem: $0, commit: context.head.hex) }
-                plan.problems += found
-                errors += found
-                if let stored { records[name] = stored.record }
-            case .empty:
-                break
             }
         }
         for key in existingKeys.sorted() {

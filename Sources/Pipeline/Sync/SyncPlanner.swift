@@ -210,12 +210,20 @@ struct SyncPlanner: Sendable {
 
     /// Encodes a bundle for KV (chunked when over the value limit) and adds it to the plan.
     func stage(_ bundle: ConfigBundle, name: String, existingKeys: Set<String>, into plan: inout SyncPlan) throws(SyncError) -> BundleRecord {
-        let stored: StoredBundle
+        stage(bundle, stored: try encode(bundle, name: name).get(), name: name, existingKeys: existingKeys, into: &plan)
+    }
+
+    /// A bundle's KV value (chunked when over the value limit).
+    func encode(_ bundle: ConfigBundle, name: String) -> Result<StoredBundle, SyncError> {
         do {
-            stored = try BundleChunker.store(bundle, valueLimit: valueLimit, chunkSize: chunkSize)
+            return .success(try BundleChunker.store(bundle, valueLimit: valueLimit, chunkSize: chunkSize))
         } catch {
-            throw SyncError(.bundle, "cannot encode bundle \(name): \(error.message)")
+            return .failure(SyncError(.bundle, "cannot encode bundle \(name): \(error.message)"))
         }
+    }
+
+    /// Adds an encoded bundle to the plan.
+    func stage(_ bundle: ConfigBundle, stored: StoredBundle, name: String, existingKeys: Set<String>, into plan: inout SyncPlan) -> BundleRecord {
         plan.writes.append(.init(key: target.bundleKey(name), value: stored.keyValue, bundle: name))
         switch stored {
         case .single(let value):
