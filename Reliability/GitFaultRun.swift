@@ -16,12 +16,7 @@ struct GitFaultRun {
     let commits: Int
     let root: String
 
-    struct Report {
-        var lines: [String]
-        var passed: Bool
-    }
-
-    func run() async throws -> Report {
+    func run() async throws -> ScenarioReport {
         try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
         let ports = ClosedPort.find(count: 3)
         let kvAddress = "http://127.0.0.1:\(ports[0])"
@@ -108,7 +103,7 @@ struct GitFaultRun {
             "healthy commits: \(gaps.count); commit → KV median \(RollingRestartRun.format(median)), worst \(RollingRestartRun.format(longest)) (goal under \(RollingRestartRun.format(Self.goal)))",
             "SIGTERM with fetches hanging: exited in \(RollingRestartRun.format(stopTime))\(stoppedCleanly ? "" : " (not cleanly)")",
         ] + findings.violations.prefix(20).map { "violation: \($0)" }
-        return Report(lines: lines, passed: findings.violations.isEmpty)
+        return ScenarioReport(lines: lines, passed: findings.violations.isEmpty)
     }
 
     /// Whether the /health JSON lists problems for `repo`.

@@ -15,12 +15,7 @@ struct RollingRestartRun {
     let restarts: Int
     let root: String
 
-    struct Report {
-        var lines: [String]
-        var passed: Bool
-    }
-
-    func run() async throws -> Report {
+    func run() async throws -> ScenarioReport {
         try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
         let ports = ClosedPort.find(count: 4)
         let kvAddress = "http://127.0.0.1:\(ports[0])"
@@ -128,7 +123,7 @@ struct RollingRestartRun {
             "leadership: moved \(findings["leader changes"]) times; \(findings["moments without a leader"]) moments without one",
             "states: \(findings["state values"]) written, \(findings["state written twice"]) written twice, \(findings["state out of order"]) out of order",
         ] + findings.violations.prefix(20).map { "violation: \($0)" }
-        return Report(lines: lines, passed: findings.violations.isEmpty)
+        return ScenarioReport(lines: lines, passed: findings.violations.isEmpty)
     }
 
     /// Follows the leader lock: every new holder is a leadership change.

@@ -11,12 +11,7 @@ struct SlowClientRun {
     let connections: Int
     let root: String
 
-    struct Report {
-        var lines: [String]
-        var passed: Bool
-    }
-
-    func run() async throws -> Report {
+    func run() async throws -> ScenarioReport {
         try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
         let ports = ClosedPort.find(count: 2)
         let repository = try FixtureRepository(at: root + "/origin.git")
@@ -72,7 +67,7 @@ struct SlowClientRun {
         let lines = [
             "slow clients: \(connections) connections each sending half a request; /health median \(String(format: "%.1f ms", median.inSeconds * 1000)), worst \(String(format: "%.1f ms", latencies.last!.inSeconds * 1000)) (goal under \(Self.goal)); \(cut) of \(connections) cut by the request timeout (\(Self.requestTimeout))",
         ] + violations.prefix(10).map { "violation: \($0)" }
-        return Report(lines: lines, passed: violations.isEmpty)
+        return ScenarioReport(lines: lines, passed: violations.isEmpty)
     }
 
     private func healthURLOf(_ port: Int) -> String { "http://127.0.0.1:\(port)/health" }
@@ -83,18 +78,10 @@ final class StalledConnection: @unchecked Sendable {
     private let descriptor: Int32
 
     init(port: Int) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-        guard connected else {
-            close(descriptor)
+        guard let descriptor = LoopbackSocket.connect(port: port) else {
             throw ReliabilityFailure("cannot open a stalled connection: \(String(cString: strerror(errno)))")
         }
+        self.descriptor = descriptor
         let start = Array("GET /health HTTP/1.1\r\nHost: git2kv\r\n".utf8)
         _ = write(descriptor, start, start.count)
     }

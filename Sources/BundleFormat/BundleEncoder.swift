@@ -19,7 +19,8 @@ public enum BundleEncoder {
     /// the check costs next to nothing for ordinary bundles.
     public static func refusal(of bundle: ConfigBundle, limits: BundleLimits = .default) -> String? {
         let contents = bundle.files.reduce(0) { $0 + $1.content.count }
-        if headerEstimate(of: bundle) <= limits.maxHeaderSize, 4 + headerEstimate(of: bundle) + contents <= limits.maxDecodedSize {
+        let estimate = headerEstimate(of: bundle)
+        if estimate <= limits.maxHeaderSize, 4 + estimate + contents <= limits.maxDecodedSize {
             return nil
         }
         return refusal(headerSize: headerBytes(of: bundle).count, bundle: bundle, limits: limits)

@@ -33,7 +33,6 @@ public enum FetchWorker {
         }
         emit(encode(.started))
         do {
-            if let caFile = request.trust.caFile { try GitTLS.trustCertificates(file: caFile) }
             let repository = try GitRepository(openingAt: request.mirror)
             let throttle = ProgressThrottle(interval: progressInterval)
             let updates = try await repository.fetch(

@@ -33,6 +33,8 @@ extension GitRepository {
         if let url { configured = url } else { configured = try remoteURL() }
         let url = configured
         let operation = "fetch \(url)"
+        // libgit2's TLS trust is process-wide; each fetch worker process serves one repo.
+        if let caFile = trust.caFile { try GitTLS.trustCertificates(file: caFile) }
         let context = FetchContext(credentials: resolvedCredentials, progress: progress, trust: trust, url: url)
 
         var createOptions = git_remote_create_options()

@@ -9,7 +9,6 @@ public enum MirrorFetcher: Sendable {
     func fetch(_ repo: RepoConfig, into repository: GitRepository) async throws(GitError) -> [ReferenceUpdate] {
         switch self {
         case .inProcess:
-            if let caFile = repo.trust.caFile { try GitTLS.trustCertificates(file: caFile) }
             return try await repository.fetch(url: repo.url, credentials: repo.credentials, trust: repo.trust)
         case .isolated(let fetcher):
             return try await fetcher.fetch(
