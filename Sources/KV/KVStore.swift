@@ -25,6 +25,10 @@ public protocol KVStore: Sendable {
     /// Applies every operation or none. Fails with `.transactionFailed` naming the failing
     /// operations, and with `.tooManyOperations` or `.tooLarge` before sending anything over limits.
     func transaction(_ operations: [KVOperation]) async throws(KVError) -> KVTransactionResult
+
+    /// An index that moves whenever any key under `prefix` (which ends in `/`) is written or
+    /// deleted, read without transferring the keys; nil when the store cannot tell that cheaply.
+    func changeIndex(under prefix: String) async throws(KVError) -> UInt64?
 }
 
 /// Size limits of a store.
@@ -57,6 +61,9 @@ public struct KVLimits: Sendable, Hashable {
 }
 
 extension KVStore {
+    /// Stores that cannot say cheaply whether a prefix changed leave it to a key listing.
+    public func changeIndex(under prefix: String) async throws(KVError) -> UInt64? { nil }
+
     public func get(_ key: String) async throws(KVError) -> KVRead<KVEntry?> {
         try await get(key, options: .default)
     }

@@ -34,7 +34,9 @@ struct SyncTests {
         #expect(web.commit.id == head)
         let state = try #require(try await harness.state())
         #expect(state.commit.id == head)
-        #expect(state.bundles["web"]?.digest == web.digest)
+        #expect(state.bundleCount == 3)
+        #expect(state.chunked.isEmpty)
+        #expect(state.keys?.count == 4)
         #expect(state.errors.isEmpty)
     }
 
@@ -233,7 +235,7 @@ struct SyncTests {
         #expect(result.transactions == (backend == .etcd ? 2 : 3))
         #expect(try await harness.entries().count == 151)
         #expect(try await harness.state()?.commit.id == head)
-        #expect(try await harness.state()?.bundles.count == 150)
+        #expect(try await harness.state()?.bundleCount == 150)
     }
 
     @Test("two concurrent syncs of one mapping end consistent: one writes, the other re-reads", arguments: StoreBackend.allCases)

@@ -64,7 +64,7 @@ public struct MappingStatus: Sendable, Codable {
             status.liveSummary = state.commit.summary
             status.syncedAt = state.syncedAt
             status.kind = state.kind
-            status.bundles = state.bundles.count
+            status.bundles = state.bundleCount
             status.errors = state.errors
             status.drift = state.drift
             if let repository, let head, let live = ObjectID(hex: state.commit.id) {

@@ -38,6 +38,9 @@ public struct SyncPlan: Sendable {
     public internal(set) var problems: [SyncProblem] = []
     public internal(set) var drift: [String] = []
     public internal(set) var unchangedBundles = 0
+    /// Whether the planner listed the prefix's keys (false when the prefix's index showed
+    /// nothing changed since this machine's last write).
+    public internal(set) var listedKeys = true
 
     /// Files holding their bundles back after this sync: found now, or still in the state.
     public var outstandingErrors: [SyncProblem] { newState?.errors ?? previousState?.errors ?? [] }

@@ -35,7 +35,8 @@ extension SyncPlanner {
         for (id, blob) in zip(ids, blobs) { contents[id] = blob }
 
         var errors = previous.errors
-        var live = context.keys.filter { !$0.hasPrefix(target.internalPrefix) }
+        // The files layout always lists its keys (see `quietIndex`).
+        var live = (context.keys ?? []).filter { !$0.hasPrefix(target.internalPrefix) }
         for change in changes {
             let oldKeys: [String: [UInt8]]
             if let (kind, id) = change.old,
@@ -69,7 +70,7 @@ extension SyncPlanner {
         guard changed else { return plan }
         let commit = try await GitCall.run { () throws(GitError) in try await repository.commit(context.head) }
         // An incremental pass does not look for drift: the last repairs stay on show until a full compare finds none.
-        var state = newState(context, records: [:], errors: errors, kind: "sync", drift: previous.drift, commit: commit)
+        var state = newState(context, inventory: .none, errors: errors, kind: "sync", drift: previous.drift, commit: commit)
         state.keys = KeySummary(live)
         plan.newState = state
         return plan
@@ -129,7 +130,7 @@ extension SyncPlanner {
             $0.commit.id == context.head.hex && Set($0.errors) == Set(errors) && $0.keys == KeySummary(live)
         } ?? false
         if !plan.writes.isEmpty || !plan.deletes.isEmpty || !unchangedState || purpose == .rollback {
-            var state = newState(context, records: [:], errors: errors, kind: fullCompareKind, drift: plan.drift, commit: snapshot.commit)
+            var state = newState(context, inventory: .none, errors: errors, kind: fullCompareKind, drift: plan.drift, commit: snapshot.commit)
             state.keys = KeySummary(live)
             plan.newState = state
         }

@@ -1,4 +1,5 @@
 import BundleFormat
+import GitKit
 import KV
 
 extension SyncPlanner {
@@ -13,6 +14,7 @@ extension SyncPlanner {
         let snapshot = try await readSnapshot(context.head)
         let names = snapshot.bundleNames
         let previous = context.previous
+        let expectedSame = try await unchangedSinceState(context)
 
         var records: [String: BundleRecord] = [:]
         var errors: [SyncProblem] = []
@@ -42,7 +44,7 @@ extension SyncPlanner {
                         plan.unchangedBundles += 1
                         continue
                     }
-                    if let previous, previous.bundles[name]?.digest == bundle.digest {
+                    if expectedSame(name) {
                         drift.append(current[key] == nil ? "\(key) was missing; rewritten" : "\(key) differed from git; rewritten")
                     }
                     records[name] = stage(bundle, stored: try encoded.get(), name: name, existingKeys: existingKeys, into: &plan)
@@ -59,16 +61,35 @@ extension SyncPlanner {
         for key in existingKeys.sorted() {
             guard let name = target.bundleName(ofKey: key), records[name] == nil, !names.contains(name) else { continue }
             plan.deletes.append(key)
-            if let previous, previous.bundles[name] == nil { drift.append("\(key) is not from git; removed") }
+            if expectedSame(name) { drift.append("\(key) is not from git; removed") }
         }
         plan.drift = drift
         plan.unreferencedChunks = unreferencedChunks(existing: existingKeys, records: records)
+        let inventory = BundleInventory(records: records, target: target)
         let stateMatches = previous.map {
-            $0.commit.id == context.head.hex && $0.bundles == records && Set($0.errors) == Set(errors)
+            !$0.isLegacy && $0.commit.id == context.head.hex && BundleInventory(state: $0, target: target) == inventory
+                && Set($0.errors) == Set(errors) && $0.checks == target.mapping.checksFingerprint
         } ?? false
         if !plan.writes.isEmpty || !plan.deletes.isEmpty || !stateMatches || purpose == .rollback {
-            plan.newState = newState(context, records: records, errors: errors, kind: fullCompareKind, drift: drift, snapshot: snapshot)
+            plan.newState = newState(context, inventory: inventory, errors: errors, kind: fullCompareKind, drift: drift, commit: snapshot.commit)
         }
         return plan
+    }
+
+    /// Tells, by bundle name, whether the state says KV should hold what git has now: the
+    /// commits since the synced one did not touch it, it was not held back, and the checks did
+    /// not change. A difference there is drift (a hand edit); elsewhere it is the commits' doing.
+    func unchangedSinceState(_ context: PlanContext) async throws(SyncError) -> @Sendable (String) -> Bool {
+        guard let previous = context.previous, !previous.isLegacy, previous.checks == target.mapping.checksFingerprint,
+            let synced = ObjectID(hex: previous.commit.id)
+        else { return { _ in false } }
+        let changed: Set<String>
+        do {
+            changed = try await bundlesChanged(since: synced, context)
+        } catch {
+            return { _ in false }
+        }
+        let heldBack = Set(previous.errors.map(\.bundle))
+        return { name in !changed.contains(name) && !heldBack.contains(name) }
     }
 }

@@ -47,12 +47,6 @@ struct SyncPlanner: Sendable {
 
     func plan(head: ObjectID, baseline: SyncRecord?, now: Int64) async throws(SyncError) -> SyncPlan {
         let stateRead = try await KVCall.run("read \(target.stateKey)") { () throws(KVError) in try await kv.get(target.stateKey) }
-        let keysRead = try await KVCall.run("list keys under \(target.prefix)/") { () throws(KVError) in
-            try await kv.keys(prefix: target.prefix + "/", separator: nil, options: .default)
-        }
-        var keys = Set(keysRead.value)
-        if keys.contains(target.freezeKey), purpose == .sync { try await refuseFrozen() }
-        keys.subtract(target.controlKeys)
         let stateIndex = stateRead.value?.modifyIndex ?? 0
         var previous: SyncState?
         var unreadable: String?
@@ -63,9 +57,23 @@ struct SyncPlanner: Sendable {
                 unreadable = "\(target.stateKey) is unreadable (\(error.message)); comparing the whole tree"
             }
         }
+        var keys: Set<String>?
+        let prefixIndex: UInt64
+        if let quiet = try await quietIndex(previous: previous, stateIndex: stateIndex, baseline: baseline) {
+            prefixIndex = quiet
+        } else {
+            let keysRead = try await KVCall.run("list keys under \(target.prefix)/") { () throws(KVError) in
+                try await kv.keys(prefix: target.prefix + "/", separator: nil, options: .default)
+            }
+            var listed = Set(keysRead.value)
+            if listed.contains(target.freezeKey), purpose == .sync { try await refuseFrozen() }
+            listed.subtract(target.controlKeys)
+            keys = listed
+            prefixIndex = keysRead.index
+        }
         let context = PlanContext(
             head: head, stateIndex: stateIndex, previous: previous, keys: keys,
-            prefixIndex: keysRead.index, now: now)
+            prefixIndex: prefixIndex, now: now)
 
         let decision: Decision
         if purpose == .rollback {
@@ -81,6 +89,21 @@ struct SyncPlanner: Sendable {
         case (.bundle, .fullCompare(let reason)): return try await fullCompare(context, reason: reason)
         case (.bundle, .incremental(let previous, let synced)): return try await incremental(context, previous: previous, synced: synced)
         }
+    }
+
+    /// The prefix's index when nothing under it changed since this machine's last write (so no
+    /// key listing is needed); nil when that cannot be told cheaply or something did change.
+    /// Only the bundle layout trusts it: the files layout needs the key list anyway. Nor after a
+    /// rollback, which writes into the prefix it froze: the freeze is older than that write.
+    private func quietIndex(previous: SyncState?, stateIndex: UInt64, baseline: SyncRecord?) async throws(SyncError) -> UInt64? {
+        guard target.mapping.layout == .bundle, purpose == .sync, let previous, !previous.isLegacy, previous.kind != "rollback",
+            let baseline, baseline.stateIndex == stateIndex
+        else { return nil }
+        let index = try await KVCall.run("read the index of \(target.prefix)/") { () throws(KVError) in
+            try await kv.changeIndex(under: target.prefix + "/")
+        }
+        guard let index, index <= baseline.lastWriteIndex else { return nil }
+        return index
     }
 
     private func refuseFrozen() async throws(SyncError) {
@@ -107,6 +130,9 @@ struct SyncPlanner: Sendable {
     private func reasonForFullCompare(
         _ state: SyncState, synced: ObjectID, context: PlanContext, baseline: SyncRecord?
     ) async throws(SyncError) -> String? {
+        if state.isLegacy {
+            return "the state was written by an older git2kv (version \(state.version)): comparing the whole tree once"
+        }
         if state.source != target.mapping.source || state.layout != layoutName || state.repo != target.repo || state.branch != target.reference {
             return "the mapping changed (was \(state.repo)@\(state.branch) \(state.source) as \(state.layout))"
         }
@@ -119,15 +145,12 @@ struct SyncPlanner: Sendable {
         case .unknownCommit: return "the synced commit \(synced.short) is not in the repository"
         case .same, .fastForward: break
         }
-        if target.mapping.layout == .files {
-            let live = context.keys.filter { !$0.hasPrefix(target.internalPrefix) }
-            if state.keys != KeySummary(live) {
-                return "keys under the prefix differ from the state: checking for drift"
+        if let keys = context.keys {
+            let live = target.mapping.layout == .files ? keys.filter { !$0.hasPrefix(target.internalPrefix) } : keys
+            let found = KeySummary(live)
+            if state.keys != found {
+                return "keys under the prefix differ from the state (\(found.count) found, \(state.keys?.count ?? 0) expected): checking for drift"
             }
-        } else if case let expected = expectedKeys(for: state), expected != context.keys {
-            let extra = context.keys.subtracting(expected).count
-            let missing = expected.subtracting(context.keys).count
-            return "keys under the prefix differ from the state (\(extra) unexpected, \(missing) missing): checking for drift"
         }
         guard let baseline, baseline.stateIndex == context.stateIndex else {
             return "this machine has no record of the last write: checking for drift"
@@ -138,19 +161,50 @@ struct SyncPlanner: Sendable {
         return nil
     }
 
-    func expectedKeys(for state: SyncState) -> Set<String> {
-        var keys: Set<String> = [target.stateKey]
-        for (name, record) in state.bundles {
-            keys.insert(target.bundleKey(name))
-            for chunk in record.chunks ?? [] { keys.insert(target.chunkKey(chunk)) }
-        }
-        return keys
-    }
-
     // MARK: Incremental
 
     private func incremental(_ context: PlanContext, previous: SyncState, synced: ObjectID) async throws(SyncError) -> SyncPlan {
         var plan = context.emptyPlan(target: target, mode: .upToDate, reason: "")
+        let affected = try await bundlesChanged(since: synced, context)
+        guard !affected.isEmpty else { return plan }
+        plan = context.emptyPlan(target: target, mode: .incremental, reason: "")
+        let snapshot = try await readSnapshot(context.head, bundles: affected)
+        let live = try await liveBundles(affected)
+        var inventory = BundleInventory(state: previous, target: target)
+        let chunksBefore = inventory.chunks
+        let existingChunks = Set(chunksBefore.map(target.chunkKey)).union(context.keys ?? [])
+        var errors = previous.errors.filter { !affected.contains($0.bundle) }
+        for name in affected.sorted() {
+            let outcome = try await build(name, snapshot)
+            switch outcome {
+            case .built(let bundle):
+                if let stored = live[name], stored?.digest == bundle.digest {
+                    plan.unchangedBundles += 1
+                } else {
+                    let record = try stage(bundle, name: name, existingKeys: existingChunks, into: &plan)
+                    inventory.stored(name, chunks: record.chunks, existedBefore: live[name] != nil, target: target)
+                }
+            case .rejected(let problems):
+                let found = problems.map { SyncProblem(bundle: name, problem: $0, commit: context.head.hex) }
+                plan.problems += found
+                errors += found
+            case .empty:
+                if live[name] != nil {
+                    plan.deletes.append(target.bundleKey(name))
+                    inventory.removed(name, target: target)
+                }
+            }
+        }
+        let changed = !plan.writes.isEmpty || !plan.deletes.isEmpty || Set(errors) != Set(previous.errors)
+        guard changed else { return plan }
+        // An incremental pass does not look for drift: the last repairs stay on show until a full compare finds none.
+        plan.newState = newState(context, inventory: inventory, errors: errors, kind: "sync", drift: previous.drift, commit: snapshot.commit)
+        plan.unreferencedChunks = chunksBefore.subtracting(inventory.chunks).map(target.chunkKey).sorted()
+        return plan
+    }
+
+    /// The bundles the commits since `synced` touched (by path, after include/exclude).
+    func bundlesChanged(since synced: ObjectID, _ context: PlanContext) async throws(SyncError) -> Set<String> {
         let deltas = try await diffSinceSync(synced, context)
         let layout = BundleLayout(bundleBy: target.mapping.bundleBy)
         let filter = PathFilter(include: target.mapping.include, exclude: target.mapping.exclude)
@@ -160,34 +214,43 @@ struct SyncPlanner: Sendable {
             if path.string != nil, !filter.admits(text) { continue }
             affected.insert(layout.place(text).bundle)
         }
-        guard !affected.isEmpty else { return plan }
-        plan = context.emptyPlan(target: target, mode: .incremental, reason: "")
-        let snapshot = try await readSnapshot(context.head, bundles: affected)
-        var records = previous.bundles
-        var errors = previous.errors.filter { !affected.contains($0.bundle) }
-        for name in affected.sorted() {
-            let outcome = try await build(name, snapshot)
-            switch outcome {
-            case .built(let bundle):
-                if records[name]?.digest == bundle.digest {
-                    plan.unchangedBundles += 1
-                } else {
-                    records[name] = try stage(bundle, name: name, existingKeys: context.keys, into: &plan)
+        return affected
+    }
+
+    /// What KV holds for each of these bundles: a name is present when its key exists, with
+    /// the stored bundle's digest and chunks (nil when the value is not a readable bundle).
+    /// A few reads at a time; each is one small key, never the whole prefix.
+    func liveBundles(_ names: Set<String>) async throws(SyncError) -> [String: StoredValue?] {
+        let kv = kv
+        let target = target
+        let reads = await withTaskGroup(of: (String, Result<KVEntry?, KVError>).self) { group in
+            var pending = names.sorted().makeIterator()
+            func start(_ name: String) {
+                group.addTask {
+                    do throws(KVError) {
+                        return (name, .success(try await kv.get(target.bundleKey(name)).value))
+                    } catch {
+                        return (name, .failure(error))
+                    }
                 }
-            case .rejected(let problems):
-                let found = problems.map { SyncProblem(bundle: name, problem: $0, commit: context.head.hex) }
-                plan.problems += found
-                errors += found
-            case .empty:
-                if records.removeValue(forKey: name) != nil { plan.deletes.append(target.bundleKey(name)) }
+            }
+            for _ in 0..<8 { if let name = pending.next() { start(name) } }
+            var reads: [(String, Result<KVEntry?, KVError>)] = []
+            while let read = await group.next() {
+                reads.append(read)
+                if let name = pending.next() { start(name) }
+            }
+            return reads
+        }
+        var live: [String: StoredValue?] = [:]
+        for (name, read) in reads {
+            switch read {
+            case .success(let entry?): live[name] = .some(StoredValue(entry.value))
+            case .success(nil): continue
+            case .failure(let error): throw SyncError(.kv, "read \(target.bundleKey(name)): \(error)")
             }
         }
-        let changed = !plan.writes.isEmpty || !plan.deletes.isEmpty || Set(errors) != Set(previous.errors)
-        guard changed else { return plan }
-        // An incremental pass does not look for drift: the last repairs stay on show until a full compare finds none.
-        plan.newState = newState(context, records: records, errors: errors, kind: "sync", drift: previous.drift, snapshot: snapshot)
-        plan.unreferencedChunks = unreferencedChunks(existing: context.keys, records: records)
-        return plan
+        return live
     }
 
     // MARK: Shared steps
@@ -242,14 +305,7 @@ struct SyncPlanner: Sendable {
     }
 
     func newState(
-        _ context: PlanContext, records: [String: BundleRecord], errors: [SyncProblem], kind: String, drift: [String],
-        snapshot: SourceSnapshot
-    ) -> SyncState {
-        newState(context, records: records, errors: errors, kind: kind, drift: drift, commit: snapshot.commit)
-    }
-
-    func newState(
-        _ context: PlanContext, records: [String: BundleRecord], errors: [SyncProblem], kind: String, drift: [String],
+        _ context: PlanContext, inventory: BundleInventory, errors: [SyncProblem], kind: String, drift: [String],
         commit: CommitInfo
     ) -> SyncState {
         let previousCommit = context.previous.map(\.commit.id).flatMap { $0 == commit.id.hex ? context.previous?.previousCommit : $0 }
@@ -258,8 +314,9 @@ struct SyncPlanner: Sendable {
             commit: BundleCommit(
                 id: commit.id.hex, author: commit.author.name, email: commit.author.email, time: commit.author.time,
                 summary: commit.summary),
-            previousCommit: previousCommit, syncedAt: context.now, kind: kind, bundles: records,
-            errors: errors.sorted { ($0.bundle, $0.file) < ($1.bundle, $1.file) }, drift: drift)
+            previousCommit: previousCommit, syncedAt: context.now, kind: kind, bundleCount: inventory.count,
+            chunked: inventory.chunked, errors: errors.sorted { ($0.bundle, $0.file) < ($1.bundle, $1.file) }, drift: drift)
+        state.keys = inventory.keys
         state.checks = target.mapping.checksFingerprint
         return state
     }
@@ -270,14 +327,18 @@ struct PlanContext: Sendable {
     let head: ObjectID
     let stateIndex: UInt64
     let previous: SyncState?
-    let keys: Set<String>
+    /// Every key under the prefix but the control keys; nil when the prefix's index showed
+    /// nothing changed since this machine's last write, so it was not listed.
+    let keys: Set<String>?
     let prefixIndex: UInt64
     let now: Int64
 
     func emptyPlan(target: MappingTarget, mode: SyncPlan.Mode, reason: String) -> SyncPlan {
-        SyncPlan(
+        var plan = SyncPlan(
             target: target, mode: mode, reason: reason, head: head.hex, stateIndex: stateIndex, previousState: previous,
             observedPrefixIndex: prefixIndex)
+        plan.listedKeys = keys != nil
+        return plan
     }
 }
 
