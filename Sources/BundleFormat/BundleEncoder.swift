@@ -34,9 +34,7 @@ public enum BundleEncoder {
     }
 
     private static func headerBytes(of bundle: ConfigBundle) -> [UInt8] {
-        let entries = bundle.entries
-        let header = BundleHeader(source: bundle.source, commit: bundle.commit, files: entries, digest: BundleDigest.compute(entries))
-        return CanonicalJSON.encode(header)
+        BundleHeader(source: bundle.source, commit: bundle.commit, files: bundle.entries, digest: bundle.digest).canonicalJSON()
     }
 
     private static func refusal(headerSize: Int, bundle: ConfigBundle, limits: BundleLimits) -> String? {

@@ -77,22 +77,21 @@ public struct ConfigBundle: Hashable, Sendable {
     public var source: BundleSource
     public var commit: BundleCommit
     /// Sorted by path (byte order), unique.
-    public private(set) var files: [BundleFile]
+    public let files: [BundleFile]
+    /// The files as the header lists them (checksums computed once, here).
+    public let entries: [BundleFileEntry]
+    /// The digest over the files (paths, modes, sizes and checksums), independent of the commit:
+    /// two commits with the same files give the same digest.
+    public let digest: String
 
     /// Files are sorted here; duplicates and bad paths are rejected when encoding.
     public init(source: BundleSource, commit: BundleCommit, files: [BundleFile]) {
         self.source = source
         self.commit = commit
         self.files = files.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        entries = self.files.map { BundleFileEntry(path: $0.path, mode: $0.mode, sha256: $0.sha256, size: $0.content.count) }
+        digest = BundleDigest.compute(entries)
     }
-
-    public var entries: [BundleFileEntry] {
-        files.map { BundleFileEntry(path: $0.path, mode: $0.mode, sha256: $0.sha256, size: $0.content.count) }
-    }
-
-    /// The digest over the files (paths, modes, sizes and checksums), independent of the commit:
-    /// two commits with the same files give the same digest.
-    public var digest: String { BundleDigest.compute(entries) }
 
     public func file(at path: String) -> BundleFile? {
         files.first { $0.path == path }

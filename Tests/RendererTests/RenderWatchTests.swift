@@ -18,9 +18,11 @@ struct RenderWatchTests {
         let running = try harness.watch(config)
         try await running.until("the first delivery") { harness.read("app.conf") == "port=80\n" }
         try await harness.put("config/apps/web", ["app.conf": "port=81\n"], commit: "c0ffee0000000000000000000000000000000002")
-        try await running.until("the change") { harness.read("app.conf") == "port=81\n" }
-        let state = await running.watcher.currentState()
-        #expect(state.outputs[harness.path("app.conf")]?.commit == "c0ffee0000000000000000000000000000000002")
+        // The file is renamed into place before the delivery is recorded: wait for both.
+        try await running.until("the change") {
+            let recorded = await running.watcher.currentState().outputs[harness.path("app.conf")]?.commit
+            return harness.read("app.conf") == "port=81\n" && recorded == "c0ffee0000000000000000000000000000000002"
+        }
         await running.stop()
     }
 
