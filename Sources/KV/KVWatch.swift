@@ -32,7 +32,8 @@ public enum WatchUpdate<Value: Sendable>: Sendable {
 }
 
 /// A blocking-query loop over one read (a key, a prefix, a catalog query). It reports each
-/// answer whose index moved and every failure, and never stops until cancelled.
+/// answer whose index moved, every failure, and the first answer after a failure whatever its
+/// index (the consumer compares content), and never stops until cancelled.
 public struct KVWatch<Value: Sendable>: Sendable {
     public typealias Read = @Sendable (KVReadOptions) async throws(KVError) -> KVRead<Value>
 
@@ -75,6 +76,7 @@ public struct KVWatch<Value: Sendable>: Sendable {
                 if index.advance(to: result.index) { await deliver(.value(result)) }
             } catch {
                 if Task.isCancelled { return }
+                index.forget()
                 failures += 1
                 let delay = policy.backoff.delay(afterFailures: failures)
                 await deliver(.failure(error, retryIn: delay))

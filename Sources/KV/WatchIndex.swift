@@ -10,6 +10,14 @@ public struct WatchIndex: Sendable, Hashable {
     /// The wait index for the next query; nil means "do not block" (0 is never sent).
     public var waitIndex: UInt64? { current == 0 ? nil : current }
 
+    /// After a failed query: the server may have been replaced (restarted empty, restored from a
+    /// snapshot) and may not reach the old index for a whole wait, so the next query does not
+    /// block, and its answer is news whatever its index.
+    public mutating func forget() {
+        current = 0
+        hasResult = false
+    }
+
     /// Takes the index of an answer and says whether the answer is news.
     public mutating func advance(to returned: UInt64) -> Bool {
         defer { hasResult = true }

@@ -29,6 +29,31 @@ struct WatchTests {
         #expect(index.waitIndex == nil)
     }
 
+    @Test("after a failed query the next one does not block and its answer is news, even at the same index", .timeLimit(.minutes(1)))
+    func failureForgetsTheIndex() async throws {
+        let script = Mutex<[Result<KVRead<String>, KVError>]>([
+            .success(KVRead(value: "before the restart", index: 10)),
+            .failure(KVError(kind: .connectionFailed, operation: "get k", message: "connection refused")),
+            .success(KVRead(value: "rewritten after the restart", index: 10)),
+        ])
+        let waits = Mutex<[UInt64?]>([])
+        let policy = WatchPolicy(
+            waitTime: .seconds(1), waitJitter: 0, minimumSpacing: .zero, backoff: Backoff(initial: .milliseconds(1), maximum: .milliseconds(2)))
+        let watch = KVWatch<String>(policy: policy) { options throws(KVError) in
+            waits.withLock { $0.append(options.waitIndex) }
+            let next = script.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+            guard let next else { throw KVError(kind: .connectionFailed, operation: "get k", message: "script ended") }
+            return try next.get()
+        }
+        var values: [String] = []
+        for await update in watch.updates() {
+            if case .value(let read) = update { values.append(read.value) }
+            if values.count == 2 { break }
+        }
+        #expect(values == ["before the restart", "rewritten after the restart"])
+        #expect(Array(waits.withLock { $0 }.prefix(3)) == [nil, 10, nil])
+    }
+
     @Test("backoff delays double up to the maximum and stay within [cap/2, cap]")
     func backoffBounds() {
         let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(3))

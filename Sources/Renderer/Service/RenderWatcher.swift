@@ -72,7 +72,11 @@ public actor RenderWatcher {
             logger.error("bundle rejected; its outputs keep their files", metadata: ["bundle": "\(key)", "error": "\(error.message)"])
             if error.kind == .bundle { metrics?.recordRejected(bundle: key) }
         }
-        if case .success(let new) = result, case .success(let old) = bundles[key], old.modifyIndex == new.modifyIndex {
+        // New when the content or the index differs: a store that came back empty and was
+        // rewritten can hand out the same index for other content.
+        if case .success(let new) = result, case .success(let old) = bundles[key],
+            old.modifyIndex == new.modifyIndex, old.bundle.digest == new.bundle.digest, old.bundle.commit == new.bundle.commit
+        {
             return
         }
         bundles[key] = result
