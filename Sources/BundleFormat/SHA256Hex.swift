@@ -17,7 +17,8 @@ package enum SHA256Hex {
         text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
-    private static func hex(_ digest: SHA256.Digest) -> String {
+    /// Lower-case hex of any bytes (a digest, or digests combined).
+    package static func hex(_ digest: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var characters: [UInt8] = []
         characters.reserveCapacity(64)

@@ -65,27 +65,16 @@ extension SyncPlanner {
     func liveBundles(_ names: Set<String>) async throws(SyncError) -> [String: StoredValue?] {
         let kv = kv
         let target = target
-        let reads = await withTaskGroup(of: (String, Result<KVEntry?, KVError>).self) { group in
-            var pending = names.sorted().makeIterator()
-            func start(_ name: String) {
-                group.addTask {
-                    do throws(KVError) {
-                        return (name, .success(try await kv.get(target.bundleKey(name)).value))
-                    } catch {
-                        return (name, .failure(error))
-                    }
-                }
+        let sorted = names.sorted()
+        let reads = await concurrentMap(sorted, width: 8) { name -> Result<KVEntry?, KVError> in
+            do throws(KVError) {
+                return .success(try await kv.get(target.bundleKey(name)).value)
+            } catch {
+                return .failure(error)
             }
-            for _ in 0..<8 { if let name = pending.next() { start(name) } }
-            var reads: [(String, Result<KVEntry?, KVError>)] = []
-            while let read = await group.next() {
-                reads.append(read)
-                if let name = pending.next() { start(name) }
-            }
-            return reads
         }
         var live: [String: StoredValue?] = [:]
-        for (name, read) in reads {
+        for (name, read) in zip(sorted, reads) {
             switch read {
             case .success(let entry?): live[name] = .some(StoredValue(entry.value))
             case .success(nil): continue

@@ -65,7 +65,11 @@ public struct SyncState: Codable, Sendable, Equatable {
         case previousCommit = "previous_commit"
         case syncedAt = "synced_at"
         case bundleCount = "bundle_count"
-        case legacyBundles = "bundles"
+    }
+
+    /// What version 1 kept instead of `bundle_count` and `chunked`.
+    private enum LegacyKeys: String, CodingKey {
+        case bundles
     }
 
     public init(from decoder: any Decoder) throws {
@@ -87,28 +91,9 @@ public struct SyncState: Codable, Sendable, Equatable {
         if let count = try container.decodeIfPresent(Int.self, forKey: .bundleCount) {
             bundleCount = count
         } else {
-            // Version 1: one record per bundle.
-            bundleCount = try container.decodeIfPresent([String: BundleRecord].self, forKey: .legacyBundles)?.count ?? 0
+            let legacy = try decoder.container(keyedBy: LegacyKeys.self)
+            bundleCount = try legacy.decodeIfPresent([String: BundleRecord].self, forKey: .bundles)?.count ?? 0
         }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(version, forKey: .version)
-        try container.encode(repo, forKey: .repo)
-        try container.encode(branch, forKey: .branch)
-        try container.encode(source, forKey: .source)
-        try container.encode(layout, forKey: .layout)
-        try container.encode(commit, forKey: .commit)
-        try container.encodeIfPresent(previousCommit, forKey: .previousCommit)
-        try container.encode(syncedAt, forKey: .syncedAt)
-        try container.encode(kind, forKey: .kind)
-        try container.encode(bundleCount, forKey: .bundleCount)
-        try container.encode(chunked, forKey: .chunked)
-        try container.encode(errors, forKey: .errors)
-        try container.encode(drift, forKey: .drift)
-        try container.encodeIfPresent(keys, forKey: .keys)
-        try container.encodeIfPresent(checks, forKey: .checks)
     }
 
     /// Written by a build that kept one record per bundle in the state.
@@ -150,7 +135,7 @@ public struct KeySummary: Codable, Sendable, Equatable {
             count += 1
         }
         self.count = count
-        sha256 = Self.hex(bits)
+        sha256 = SHA256Hex.hex(bits)
     }
 
     /// Adds a key that is not in the set.
@@ -166,16 +151,12 @@ public struct KeySummary: Codable, Sendable, Equatable {
     private mutating func update(_ key: String, by change: Int) {
         var bits = Self.bytes(sha256)
         Self.toggle(key, in: &bits)
-        sha256 = Self.hex(bits)
+        sha256 = SHA256Hex.hex(bits)
         count += change
     }
 
     private static func toggle(_ key: String, in bits: inout [UInt8]) {
         for (position, byte) in SHA256.hash(data: Array(key.utf8)).enumerated() { bits[position] ^= byte }
-    }
-
-    private static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
     }
 
     private static func bytes(_ hex: String) -> [UInt8] {
