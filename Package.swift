@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "BundleFormat", targets: ["BundleFormat"]),
         .library(name: "KV", targets: ["KV"]),
         .library(name: "KVServer", targets: ["KVServer"]),
+        .library(name: "StructuredText", targets: ["StructuredText"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Daemon", targets: ["Daemon"]),
         .library(name: "Renderer", targets: ["Renderer"]),
@@ -104,9 +105,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "StructuredText",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Pipeline",
             dependencies: [
-                "GitKit", "BundleFormat", "KV", "Secrets",
+                "GitKit", "BundleFormat", "KV", "Secrets", "StructuredText",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -132,7 +138,7 @@ let package = Package(
             name: "Renderer",
             dependencies: [
                 "HTTPServing",
-                "Pipeline", "BundleFormat", "KV", "Secrets", "LifecycleSupport",
+                "Pipeline", "BundleFormat", "KV", "Secrets", "LifecycleSupport", "StructuredText",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Yams", package: "Yams"),
@@ -271,6 +277,11 @@ let package = Package(
         .testTarget(
             name: "GitKitTests",
             dependencies: ["GitKit", "Secrets", "TestFixtures"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "StructuredTextTests",
+            dependencies: ["StructuredText"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -25,9 +25,11 @@ public struct WatchPolicy: Sendable, Hashable {
     }
 }
 
-/// What a watch reports: a new answer, or a failed query and when it will retry.
+/// What a watch reports: a new answer, an answer with nothing new (a blocking query that ran to
+/// its wait: the store is there), or a failed query and when it will retry.
 public enum WatchUpdate<Value: Sendable>: Sendable {
     case value(KVRead<Value>)
+    case unchanged
     case failure(KVError, retryIn: Duration)
 }
 
@@ -47,9 +49,10 @@ public struct KVWatch<Value: Sendable>: Sendable {
         self.read = read
     }
 
-    /// The updates, until the consuming task stops iterating.
+    /// The updates, until the consuming task stops iterating. None is dropped (a value followed
+    /// at once by a failure must still be seen); queries are spaced, so the buffer stays small.
     public func updates() -> AsyncStream<WatchUpdate<Value>> {
-        let (stream, continuation) = AsyncStream.makeStream(of: WatchUpdate<Value>.self, bufferingPolicy: .bufferingNewest(1))
+        let (stream, continuation) = AsyncStream.makeStream(of: WatchUpdate<Value>.self, bufferingPolicy: .unbounded)
         let task = Task { await run { continuation.yield($0) } }
         continuation.onTermination = { _ in task.cancel() }
         return stream
@@ -73,7 +76,7 @@ public struct KVWatch<Value: Sendable>: Sendable {
             do throws(KVError) {
                 let result = try await read(options)
                 failures = 0
-                if index.advance(to: result.index) { await deliver(.value(result)) }
+                await deliver(index.advance(to: result.index) ? .value(result) : .unchanged)
             } catch {
                 if Task.isCancelled { return }
                 index.forget()

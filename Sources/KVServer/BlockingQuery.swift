@@ -2,7 +2,10 @@ import Hummingbird
 import KV
 
 /// Consul's blocking query: with `?index=N`, answer once the result's index passes N or the
-/// wait (default 5 minutes, at most 10, plus up to wait/16 of jitter) runs out.
+/// wait (default 5 minutes, at most 10, plus up to wait/16 of jitter) runs out. An index beyond
+/// anything this store has written comes from a store that was here before (this one restarted
+/// empty, or was restored from an older snapshot): it is answered at once, with the lower index,
+/// so the client resets (Consul's documented rule) instead of waiting a whole wait for news.
 struct BlockingQuery {
     let store: ServerStore
     let limits: KVServerLimits
@@ -23,6 +26,7 @@ struct BlockingQuery {
         }
         let jitter = Duration.nanoseconds(Int64.random(in: 0...max(1, (wait / 16).nanosecondsValue)))
         let deadline = ContinuousClock.now + wait + jitter
+        if let waitIndex, waitIndex > (await store.currentIndex) { return await answer().response }
         while true {
             let (response, index) = await answer()
             guard let waitIndex, waitIndex > 0, index <= waitIndex, ContinuousClock.now < deadline, !Task.isCancelled,

@@ -1,3 +1,4 @@
+import Foundation
 import KV
 
 /// Everything the server stores. It changes only through `apply`, both when serving and when
@@ -12,6 +13,18 @@ struct ServerState: Codable, Sendable {
     var policies: [String: ACLPolicy] = [:]
     /// Tokens by secret ID.
     var tokens: [String: ACLToken] = [:]
+
+    /// A store with no history starts its index at the wall clock in microseconds, not at 1: a
+    /// client that watched an earlier store at this address (one that restarted empty) holds
+    /// indexes the new store must not hand out again for other content, or that client's
+    /// blocking query would wait for an index it has already seen. No store writes once per
+    /// microsecond for its whole life, so a new one starts above every index an old one gave.
+    static func fresh(now: Date = Date()) -> ServerState {
+        var state = ServerState()
+        state.index = UInt64(max(1, now.timeIntervalSince1970 * 1_000_000))
+        state.catalogIndex = state.index
+        return state
+    }
 
     mutating func apply(_ record: ChangeRecord) {
         index = max(index, record.index)

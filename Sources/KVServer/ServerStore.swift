@@ -26,7 +26,7 @@ actor ServerStore {
     /// In memory: nothing survives a restart.
     init(limits: KVServerLimits = KVServerLimits(), bootstrapToken: String? = nil, clock: ServiceClock = .continuous) {
         self.clock = clock
-        state = ServerState()
+        state = ServerState.fresh()
         log = nil
         self.limits = limits
         self.bootstrapToken = bootstrapToken
@@ -54,7 +54,7 @@ actor ServerStore {
                 throw StorageError("record \(position + 1) of \(directory)/wal.log is unreadable although its checksum matches: \(error)")
             }
         }
-        self.state = state
+        self.state = recovered.snapshot == nil && recovered.records.isEmpty ? ServerState.fresh() : state
         self.log = log
         self.limits = limits
         self.bootstrapToken = bootstrapToken

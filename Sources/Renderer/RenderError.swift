@@ -3,8 +3,10 @@ public struct RenderError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable, Equatable {
         /// The KV store could not be read.
         case kv
-        /// The bundle is missing, corrupt, truncated or of an unknown version.
+        /// The bundle is corrupt, truncated or of an unknown version.
         case bundle
+        /// The bundle key does not exist.
+        case missing
         /// The template could not be read, parsed or rendered.
         case template
         /// The content failed a guard (`min_lines`, a missing file in the bundle).

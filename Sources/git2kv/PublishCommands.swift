@@ -11,7 +11,11 @@ struct PublishCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "publish",
         abstract: "Publish local files as one bundle at KEY, only when their content changed (min_lines and stop_key guard it).",
-        discussion: "Exit status: 0 when published, unchanged or held back by the stop key; 1 when a guard refused the files or KV failed."
+        discussion: """
+            The key has one owner (this node unless --owner): another owner's publish is refused unless --take-over; a key \
+            that git2kv sync writes is never published over. Exit status: 0 when published, unchanged or held back by the \
+            stop key; 1 when a guard refused the files or KV failed.
+            """
     )
 
     @Option(name: .long, help: "The publisher's YAML configuration (kv, min_lines, stop_key).")
@@ -22,6 +26,12 @@ struct PublishCommand: AsyncParsableCommand {
 
     @Argument(help: "The files; each is stored under its file name.")
     var files: [String]
+
+    @Option(name: .long, help: "Who publishes, recorded in the bundle (default: this node's host name). Another owner's publish to the key is refused.")
+    var owner: String?
+
+    @Flag(name: .long, help: "Publish even though another owner published the key last, and become its owner.")
+    var takeOver = false
 
     func run() async throws {
         let loaded: PublisherConfig
@@ -43,7 +53,9 @@ struct PublishCommand: AsyncParsableCommand {
         } catch {
             Output.exit("error: \(error)")
         }
-        let publisher = BundlePublisher(store: store, key: key, minLines: loaded.minLines, stopKey: loaded.stopKey)
+        let publisher = BundlePublisher(
+            store: store, key: key, minLines: loaded.minLines, stopKey: loaded.stopKey, owner: owner ?? ProcessInfo.processInfo.hostName,
+            takeOver: takeOver)
         do {
             let outcome = try await publisher.publish(
                 bundleFiles, source: BundleSource(repo: "git2kv-publish", branch: "", path: key),

@@ -19,7 +19,7 @@ struct RenderCommand: AsyncParsableCommand {
     @Flag(help: "Render every output once and exit; non-zero when anything failed.")
     var once = false
 
-    @Flag(help: "Print what would change (a diff) and which commands would run; write and run nothing.")
+    @Flag(help: "Print what would change (a diff) and which commands would run; write and run nothing. Exits 0 when nothing would change, 2 when something would, 1 on an error.")
     var dryRun = false
 
     @Option(help: "Serve /metrics and /health on HOST:PORT (overrides listen in the configuration).")
@@ -78,6 +78,6 @@ struct RenderCommand: AsyncParsableCommand {
                 Output.line("ran \(line)")
             }
         }
-        Foundation.exit(report.succeeded ? 0 : 1)
+        Foundation.exit(report.exitStatus(dryRun: dryRun))
     }
 }

@@ -27,6 +27,9 @@ struct ValidationTests {
         }
         let problem = validator.problem(path: "bomb.yml", content: Array(bomb.utf8))
         #expect(problem?.reason.contains("alias bomb") == true)
+        // The extension's case does not matter: the renderer would parse it as YAML too.
+        #expect(validator.problem(path: "bomb.YAML", content: Array(bomb.utf8))?.reason.contains("alias bomb") == true)
+        #expect(validator.problem(path: "x.JSON", content: Array("{".utf8))?.reason.hasPrefix("invalid JSON") == true)
         #expect(validator.problem(path: "fine.yml", content: Array("base: &b {x: 1}\nother: *b\n".utf8)) == nil)
     }
 

@@ -22,7 +22,8 @@ struct EtcdAuthRenderTests {
         #expect(report.succeeded)
         #expect(harness.read("app.conf") == "port=80\n")
 
-        let publisher = BundlePublisher(store: reader, key: "config/apps/web")
+        // A key of its own: over the synced bundle publish would refuse before trying to write.
+        let publisher = BundlePublisher(store: reader, key: "config/apps/generated")
         let files = [BundleFile(path: "app.conf", content: Array("port=81\n".utf8))]
         let refused = await #expect(throws: RenderError.self) {
             try await publisher.publish(files, source: BundleSource(repo: "x", branch: "", path: "web"), summary: "try")

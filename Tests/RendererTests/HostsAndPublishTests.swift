@@ -39,7 +39,7 @@ struct HostsAndPublishTests {
     func publishGuards() async throws {
         let harness = try await RenderHarness.start()
         defer { Task { await harness.stop() } }
-        let publisher = BundlePublisher(store: harness.kv, key: "gen/inventory", minLines: 2, stopKey: "gen/stop")
+        let publisher = BundlePublisher(store: harness.kv, key: "gen/inventory", minLines: MinLinesRule(all: 2), stopKey: "gen/stop")
         let source = BundleSource(repo: "git2kv-publish", branch: "", path: "gen/inventory")
         let files = [BundleFile(path: "inventory.txt", content: Array("a\nb\n".utf8))]
         guard case .published(let digest) = try await publisher.publish(files, source: source, summary: "first") else {
@@ -66,6 +66,68 @@ struct HostsAndPublishTests {
         let config = try harness.config(["{bundle: gen/inventory, file: inventory.txt, destination: \(harness.path("inventory.txt"))}"])
         #expect(await harness.once(config).succeeded)
         #expect(harness.read("inventory.txt") == "c\nd\n")
+    }
+
+    @Test("a key has one owner: another node's publish is refused unless it takes over; git-synced keys are never published over")
+    func publishOwnership() async throws {
+        let harness = try await RenderHarness.start()
+        defer { Task { await harness.stop() } }
+        let source = BundleSource(repo: "git2kv-publish", branch: "", path: "gen/inventory")
+        let mine = [BundleFile(path: "inventory.txt", content: Array("a\n".utf8))]
+        let theirs = [BundleFile(path: "inventory.txt", content: Array("b\n".utf8))]
+        let nodeA = BundlePublisher(store: harness.kv, key: "gen/inventory", owner: "node-a")
+        let nodeB = BundlePublisher(store: harness.kv, key: "gen/inventory", owner: "node-b")
+        guard case .published = try await nodeA.publish(mine, source: source, summary: "a") else {
+            Issue.record("node-a's first publish was refused")
+            return
+        }
+        do {
+            _ = try await nodeB.publish(theirs, source: source, summary: "b")
+            Issue.record("node-b replaced node-a's key")
+        } catch {
+            #expect(error.message.contains("published by node-a") && error.message.contains("--take-over"), "\(error.message)")
+        }
+        guard case .unchanged = try await nodeB.publish(mine, source: source, summary: "same bytes") else {
+            Issue.record("identical content from another node should be simply unchanged")
+            return
+        }
+        let takeOver = BundlePublisher(store: harness.kv, key: "gen/inventory", owner: "node-b", takeOver: true)
+        guard case .published = try await takeOver.publish(theirs, source: source, summary: "b takes over") else {
+            Issue.record("--take-over did not publish")
+            return
+        }
+        await #expect(throws: RenderError.self, "node-a is no longer the owner") { try await nodeA.publish(mine, source: source, summary: "a again") }
+
+        // A bundle git2kv sync wrote, and a key under a prefix sync keeps, are refused.
+        try await harness.put("config/apps/web", ["app.conf": "x\n"])
+        let overSynced = BundlePublisher(store: harness.kv, key: "config/apps/web", owner: "node-a")
+        await #expect(throws: RenderError.self) { try await overSynced.publish(mine, source: source, summary: "over git") }
+        try await harness.kv.put("config/apps/.git2kv/state", value: Array("{}".utf8))
+        let underSynced = BundlePublisher(store: harness.kv, key: "config/apps/new", owner: "node-a")
+        do {
+            _ = try await underSynced.publish(mine, source: source, summary: "under a synced prefix")
+            Issue.record("published under a prefix sync keeps")
+        } catch {
+            #expect(error.message.contains("config/apps/.git2kv/state"), "\(error.message)")
+        }
+    }
+
+    @Test("min_lines per file: each file has its own minimum")
+    func minLinesPerFile() async throws {
+        let harness = try await RenderHarness.start()
+        defer { Task { await harness.stop() } }
+        let config = try PublisherConfig.parse("min_lines: { hosts: 3 }\n", file: "p.yaml")
+        #expect(config.minLines == MinLinesRule(perFile: ["hosts": 3]))
+        let publisher = BundlePublisher(store: harness.kv, key: "dns/hosts", minLines: config.minLines)
+        let source = BundleSource(repo: "git2kv-publish", branch: "", path: "dns/hosts")
+        let short = [BundleFile(path: "hosts", content: Array("a\nb\n".utf8)), BundleFile(path: "extra", content: Array("x\n".utf8))]
+        await #expect(throws: RenderError.self, "hosts needs 3 lines") { try await publisher.publish(short, source: source, summary: "s") }
+        let enough = [BundleFile(path: "hosts", content: Array("a\nb\nc\n".utf8)), BundleFile(path: "extra", content: Array("x\n".utf8))]
+        guard case .published = try await publisher.publish(enough, source: source, summary: "s") else {
+            Issue.record("a one-line extra file was held to the hosts file's minimum")
+            return
+        }
+        #expect(throws: ConfigError.self) { try PublisherConfig.parse("min_lines: { hosts: 0 }\n", file: "p.yaml") }
     }
 
     @Test("a write guarded by a session that has ended is refused")

@@ -25,7 +25,7 @@ struct RenderOnceTests {
             {{#files.app_json.data.hosts}}server {{.}};
             {{/files.app_json.data.hosts}}db {{files.db_yaml.data.primary.host}} cache {{files.cache_properties.data.cache.size}}
             {{files.motd_txt.text}}commit {{commit.short}} by {{commit.author}} from {{source.repo}}/{{source.branch}}
-            region {{node.env.G2KV_TEST_REGION}} secret [{{node.env.G2KV_TEST_SECRET}}]
+            region {{node.env.G2KV_TEST_REGION}} secret [{{#node.env.G2KV_TEST_SECRET}}{{.}}{{/node.env.G2KV_TEST_SECRET}}]
             {{#file_list}}{{path}} {{/file_list}}
 
             """)
@@ -217,7 +217,37 @@ struct RenderOnceTests {
         let error = try #require(report.commands.first?.error)
         #expect(error.message.contains("did not finish within"))
         let state = try RenderState.load(from: harness.path("state"))
-        #expect(state.outputs[harness.path("app.conf")]?.lastError?.contains("did not finish") == true)
+        #expect(state.outputs[harness.path("app.conf")]?.commandError?.contains("did not finish") == true)
+        #expect(state.outputs[harness.path("app.conf")]?.commandPending == true, "a failed command stays owed")
+        #expect(state.outputs[harness.path("app.conf")]?.commandFailures == 1)
+    }
+
+    @Test("a command that fails stays owed across a restart and runs until it succeeds, once")
+    func owedCommandAcrossRestart() async throws {
+        let harness = try await RenderHarness.start()
+        defer { Task { await harness.stop() } }
+        try await harness.put("config/apps/web", ["app.conf": "v1\n"])
+        // Fails the first time (the service is down), succeeds after that.
+        let flag = harness.path("failed-once")
+        let command = #"["/bin/sh", "-c", "test -f \#(flag) || { touch \#(flag); exit 3; }; echo ran >> \#(harness.path("ran"))"]"#
+        let config = try harness.config(["{bundle: config/apps/web, file: app.conf, destination: \(harness.path("app.conf")), command: \(command)}"])
+        let first = await harness.once(config)
+        #expect(first.commands.first?.error != nil)
+        #expect(first.exitStatus(dryRun: false) == 1)
+        #expect(harness.read("app.conf") == "v1\n")
+        #expect(try RenderState.load(from: harness.path("state")).failedCommands == [harness.path("app.conf"): 1])
+
+        // A new process with nothing new in KV: the owed command runs, and succeeds.
+        let second = await harness.once(config)
+        #expect(second.succeeded, "\(second.failures)")
+        #expect(second.status(of: harness.path("app.conf")) == .unchanged)
+        #expect(harness.count("ran") == 1)
+        let state = try RenderState.load(from: harness.path("state"))
         #expect(state.outputs[harness.path("app.conf")]?.commandPending == false)
+        #expect(state.outputs[harness.path("app.conf")]?.commandError == nil)
+
+        // Paid off: a third run owes nothing and runs nothing.
+        #expect(await harness.once(config).commands.isEmpty)
+        #expect(harness.count("ran") == 1)
     }
 }

@@ -76,11 +76,13 @@ struct RenderProcessTests {
         #expect(setup.read("app.conf") == "port=80\n")
         let second = try Git2KVBinary.run(["render", "--config", setup.renderConfig, "--once"])
         #expect(second.output.contains("unchanged"))
+        let nothingToDo = try Git2KVBinary.run(["render", "--config", setup.renderConfig, "--dry-run"])
+        #expect(nothingToDo.status == 0, "a dry run with nothing to change exits 0: \(nothingToDo.errors)")
 
         try setup.repository.commit("port 81", changes: [.text("apps/web/app.conf", "port=81\n")])
         try setup.sync()
         let dry = try Git2KVBinary.run(["render", "--config", setup.renderConfig, "--dry-run"])
-        #expect(dry.status == 0, "\(dry.errors)")
+        #expect(dry.status == 2, "a dry run that would change a file exits 2: \(dry.errors)")
         #expect(dry.output.contains("-port=80\n+port=81"))
         #expect(setup.read("app.conf") == "port=80\n")
 

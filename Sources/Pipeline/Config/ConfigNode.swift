@@ -1,4 +1,5 @@
 import Foundation
+import StructuredText
 import Yams
 
 /// A node of a parsed YAML (or JSON) configuration file that remembers where it came from, so

@@ -1,12 +1,10 @@
 import Foundation
-import Yams
+import StructuredText
 
 /// The checks a file must pass before it may be written to KV: size, text where text is
 /// required, JSON and YAML that parse (with bounded alias expansion).
 public struct FileValidator: Sendable {
     public let rules: ValidationConfig
-    /// The most YAML nodes a file may expand to through aliases (a "billion laughs" file stops here).
-    public static let yamlNodeBudget = 1_000_000
 
     public init(rules: ValidationConfig) {
         self.rules = rules
@@ -20,14 +18,15 @@ public struct FileValidator: Sendable {
     /// The problem with `content` at `path` (relative to the repository root), or nil.
     public func problem(path: String, content: [UInt8]) -> FileProblem? {
         if content.count > rules.maxFileSize { return oversized(path: path, size: content.count) }
-        let isJSON = rules.json && path.hasSuffix(".json")
-        let isYAML = rules.yaml && (path.hasSuffix(".yaml") || path.hasSuffix(".yml"))
+        let format = StructuredFormat.of(path: path)
+        let isJSON = rules.json && format == .json
+        let isYAML = rules.yaml && format == .yaml
         guard rules.textOnly || isJSON || isYAML else { return nil }
         guard let text = TextContent.text(of: content) else {
             return FileProblem(file: path, reason: "binary content where text is required (NUL bytes or invalid UTF-8)")
         }
         if isJSON { return JSONCheck.problem(path: path, text: text, bytes: content) }
-        if isYAML { return YAMLCheck.problem(path: path, text: text, budget: Self.yamlNodeBudget) }
+        if isYAML { return YAMLCheck.problem(path: path, content: content) }
         return nil
     }
 }
@@ -71,44 +70,14 @@ enum JSONCheck {
     }
 }
 
+/// YAML is parsed as the renderer parses it, within the same budget (`StructuredBudget`).
 enum YAMLCheck {
-    static func problem(path: String, text: String, budget: Int) -> FileProblem? {
-        do {
-            var remaining = budget
-            var documents = try Yams.compose_all(yaml: text)
-            while let document = documents.next() {
-                if let mark = exceedsBudget(document, remaining: &remaining) {
-                    return FileProblem(
-                        file: path, line: mark,
-                        reason: "YAML expands to more than \(budget) nodes through aliases (an alias bomb?)")
-                }
-            }
-            if let error = documents.error { throw error }
+    static func problem(path: String, content: [UInt8]) -> FileProblem? {
+        do throws(StructuredError) {
+            _ = try StructuredParser.parse(content, format: .yaml)
             return nil
-        } catch let error as YamlError {
-            return FileProblem(file: path, line: YAMLErrorLocation.line(of: error), reason: YAMLErrorLocation.problem(of: error))
         } catch {
-            return FileProblem(file: path, reason: "invalid YAML: \(error)")
+            return FileProblem(file: path, line: error.line, reason: error.reason)
         }
-    }
-
-    /// Walks the composed document (aliases already expanded), counting nodes; returns the
-    /// line where the budget ran out.
-    private static func exceedsBudget(_ node: Node, remaining: inout Int) -> Int? {
-        remaining -= 1
-        if remaining < 0 { return node.mark?.line ?? 1 }
-        switch node {
-        case .mapping(let mapping):
-            for (key, value) in mapping {
-                if let line = exceedsBudget(key, remaining: &remaining) ?? exceedsBudget(value, remaining: &remaining) { return line }
-            }
-        case .sequence(let sequence):
-            for item in sequence {
-                if let line = exceedsBudget(item, remaining: &remaining) { return line }
-            }
-        case .scalar, .alias:
-            break
-        }
-        return nil
     }
 }

@@ -24,8 +24,13 @@ public struct OutputConfig: Sendable, Equatable {
     /// Run after the destination changed.
     public var command: [String]?
     public var commandTimeout: Duration = .seconds(30)
+    /// Wait a random time up to this before the command (consul-template's `splay`), so a fleet
+    /// does not reload in the same second.
+    public var splay: Duration = .zero
     /// Refuse content with fewer lines (an empty hosts file must never be delivered).
     public var minLines: Int?
+    /// A name the data lacks or an unknown partial fails the output (false: renders as nothing).
+    public var strict = true
     /// Where it was declared, for messages.
     public var origin: String
 
@@ -70,6 +75,15 @@ public struct OutputConfig: Sendable, Equatable {
         if let value = keys.optional("command_timeout") {
             commandTimeout = try value.duration()
             guard commandTimeout > .zero else { throw value.error("must be greater than 0") }
+        }
+        if let value = keys.optional("strict") {
+            strict = try value.bool()
+            guard case .template = content else { throw value.error("strict applies to template outputs only") }
+        }
+        if let value = keys.optional("splay") {
+            splay = try value.duration()
+            guard splay >= .zero, splay <= .seconds(3600) else { throw value.error("must be between 0s and 1h") }
+            guard command != nil else { throw value.error("splay delays the command; this output has none") }
         }
         if let value = keys.optional("min_lines") {
             let lines = try value.int()

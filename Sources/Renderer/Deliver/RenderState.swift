@@ -11,10 +11,21 @@ public struct RenderState: Codable, Sendable, Equatable {
         public var digest: String?
         /// Seconds since 1970 of the last delivery.
         public var deliveredAt: Double?
-        /// Set between a delivery and its command's success, so a crash in between runs it on restart.
+        /// Set between a delivery and its command's success: a command that failed, or a crash
+        /// before it ran, leaves it owed, and it runs again (after restarts too) until it succeeds.
         public var commandPending: Bool
+        /// Why the output's last pass failed (nil after one that succeeded).
         public var lastError: String?
         public var lastErrorAt: Double?
+        /// How often in a row the owed command has failed, and its last error.
+        public var commandFailures: Int?
+        public var commandError: String?
+        public var commandErrorAt: Double?
+    }
+
+    /// Destinations whose command is owed after it failed, with how often it failed.
+    public var failedCommands: [String: Int] {
+        outputs.compactMapValues { $0.commandPending ? $0.commandFailures : nil }
     }
 
     public var version = 1

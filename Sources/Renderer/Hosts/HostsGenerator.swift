@@ -58,7 +58,9 @@ public actor HostsGenerator {
     }
 
     private func publishWhileLeading(_ lock: LeaderLock) async {
-        let publisher = BundlePublisher(store: kv, key: key, minLines: config.minLines, stopKey: config.stopKey)
+        // The owner is the generator role, not a node: whichever node holds the lock writes.
+        let publisher = BundlePublisher(
+            store: kv, key: key, minLines: config.minLines, stopKey: config.stopKey, owner: "git2kv hosts (\(lock.key))")
         let backoff = Backoff(initial: .milliseconds(500), maximum: config.refresh)
         var index: UInt64?
         var failures = 0

@@ -13,20 +13,35 @@ public enum PublishOutcome: Sendable, Equatable {
 }
 
 /// Writes generated files (kvexpress's `in`) as one bundle at a key, only when their content
-/// changed, never when a file is shorter than `min_lines`, never while the stop key exists.
-/// The write is a transaction: compare-and-set on the key plus any guards (a held lock).
+/// changed, never when a file is shorter than its `min_lines`, never while the stop key exists.
+/// The key has one owner (recorded as the bundle's author): another owner's publish is refused
+/// unless it takes over, so two nodes cannot flip a key between their contents. A key that
+/// `git2kv sync` writes (its bundle came from git, or it lies under a synced prefix) is never
+/// published over. The write is a transaction: compare-and-set on the key plus any guards.
 public struct BundlePublisher: Sendable {
     public let store: any KVStore
     public let key: String
-    public let minLines: Int
+    public let minLines: MinLinesRule
     public let stopKey: String?
+    /// Who publishes (this host's name unless given); recorded in the bundle.
+    public let owner: String
+    /// Publish even when another owner published the key last.
+    public let takeOver: Bool
 
-    public init(store: any KVStore, key: String, minLines: Int = 1, stopKey: String? = nil) {
+    public init(
+        store: any KVStore, key: String, minLines: MinLinesRule = MinLinesRule(), stopKey: String? = nil,
+        owner: String? = nil, takeOver: Bool = false
+    ) {
         self.store = store
         self.key = key
         self.minLines = minLines
         self.stopKey = stopKey
+        self.owner = owner ?? ProcessInfo.processInfo.hostName
+        self.takeOver = takeOver
     }
+
+    /// The `source.repo` of bundles written by `git2kv publish` and `git2kv hosts`.
+    public static let publishedRepos: Set<String> = ["git2kv-publish", "git2kv-hosts"]
 
     public func publish(
         _ files: [BundleFile], source: BundleSource, summary: String, guards: [KVOperation] = []
@@ -38,17 +53,23 @@ public struct BundlePublisher: Sendable {
         }
         for file in files {
             let lines = OutputContent.lineCount(file.content)
-            guard lines >= minLines else {
-                throw RenderError(.guardFailed, "\(file.path) has \(lines) lines, fewer than min_lines \(minLines); \(key) keeps its value")
+            let minimum = minLines.minimum(for: file.path)
+            guard lines >= minimum else {
+                throw RenderError(.guardFailed, "\(file.path) has \(lines) lines, fewer than min_lines \(minimum); \(key) keeps its value")
             }
         }
         let bundle = ConfigBundle(
             source: source,
-            commit: BundleCommit(
-                id: "", author: ProcessInfo.processInfo.hostName, email: "", time: Int64(Date().timeIntervalSince1970), summary: summary),
+            commit: BundleCommit(id: "", author: owner, email: "", time: Int64(Date().timeIntervalSince1970), summary: summary),
             files: files)
         let current = try await read(key, what: "bundle")
-        if let current, Self.digest(of: current.value) == bundle.digest { return .unchanged(digest: bundle.digest) }
+        if let current {
+            try checkOwnership(of: current.value)
+            if Self.digest(of: current.value) == bundle.digest { return .unchanged(digest: bundle.digest) }
+            try checkOwner(of: current.value)
+        } else {
+            try await checkNotUnderSyncedPrefix()
+        }
         let value: [UInt8]
         do {
             value = try BundleEncoder.encode(bundle)
@@ -65,6 +86,43 @@ public struct BundlePublisher: Sendable {
             throw RenderError(.kv, "cannot write \(key): \(error)")
         }
         return .published(digest: bundle.digest)
+    }
+
+    /// A value `git2kv sync` wrote (a chunk manifest, or a bundle from a git repository) is not
+    /// published over: the next sync would put it back, and the two would take turns.
+    private func checkOwnership(of value: [UInt8]) throws(RenderError) {
+        if (try? ChunkManifest.decode(value)) != nil {
+            throw RenderError(.guardFailed, "\(key) holds a bundle synced from git (chunked); publish refuses to write over it")
+        }
+        guard let header = try? BundleDecoder.decodeHeader(value) else { return }
+        guard Self.publishedRepos.contains(header.source.repo) else {
+            let commit = header.commit.id.prefix(12)
+            throw RenderError(
+                .guardFailed,
+                "\(key) holds a bundle synced from git (repo \(header.source.repo), commit \(commit)); publish refuses to write over it, the next sync would put it back")
+        }
+    }
+
+    private func checkOwner(of value: [UInt8]) throws(RenderError) {
+        guard !takeOver, let header = try? BundleDecoder.decodeHeader(value), header.commit.author != owner else { return }
+        let when = Date(timeIntervalSince1970: TimeInterval(header.commit.time))
+        throw RenderError(
+            .guardFailed,
+            "\(key) is published by \(header.commit.author) (last at \(when)); \(owner) may not replace it. Run publish with --take-over to make \(owner) its owner")
+    }
+
+    /// No bundle yet: refused when a prefix above the key is one `git2kv sync` keeps (its
+    /// `.git2kv/state` key exists): sync would delete the stray key at its next full compare.
+    private func checkNotUnderSyncedPrefix() async throws(RenderError) {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count > 1 else { return }
+        for length in 1..<parts.count {
+            let prefix = parts[..<length].joined(separator: "/")
+            if try await read(prefix + "/.git2kv/state", what: "sync state") != nil {
+                throw RenderError(
+                    .guardFailed, "\(key) is under \(prefix), which git2kv sync keeps (\(prefix)/.git2kv/state exists); publish refuses to write there")
+            }
+        }
     }
 
     /// The digest of a stored bundle (or manifest), nil when the value is not one.

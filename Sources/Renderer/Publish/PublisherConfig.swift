@@ -12,8 +12,9 @@ public struct PublisherConfig: Sendable, Equatable {
     public var key: String?
     /// The name of the hosts file inside the bundle.
     public var fileName = "hosts"
-    /// Refuse to publish a file with fewer lines (a catalog outage must not empty every node's hosts file).
-    public var minLines = 1
+    /// Refuse to publish a file with fewer lines (a catalog outage must not empty every node's
+    /// hosts file): one number for every file, or a number per file name.
+    public var minLines = MinLinesRule()
     /// While this key exists in KV, nothing is published (the kill switch).
     public var stopKey: String?
     /// The DNS domain of the generated names (`web.service.consul`).
@@ -42,10 +43,7 @@ public struct PublisherConfig: Sendable, Equatable {
         if let value = keys.optional("catalog") { config.catalog = try KVConfig(value) }
         if let value = keys.optional("key") { config.key = try Self.key(value) }
         if let value = keys.optional("file") { config.fileName = try value.nonEmptyString() }
-        if let value = keys.optional("min_lines") {
-            config.minLines = try value.int()
-            guard config.minLines > 0 else { throw value.error("must be greater than 0") }
-        }
+        if let value = keys.optional("min_lines") { config.minLines = try Self.minLines(value) }
         if let value = keys.optional("stop_key") { config.stopKey = try Self.key(value) }
         if let value = keys.optional("domain") { config.domain = try value.nonEmptyString() }
         if let value = keys.optional("refresh") { config.refresh = try value.duration() }
@@ -58,6 +56,23 @@ public struct PublisherConfig: Sendable, Equatable {
         }
         try keys.finish()
         return config
+    }
+
+    private static func minLines(_ node: ConfigNode) throws(ConfigError) -> MinLinesRule {
+        if let perFile = try? node.mapping() {
+            var rule = MinLinesRule(perFile: [:])
+            for name in perFile.keys {
+                guard let value = perFile.optional(name) else { throw perFile.owner.error("\(name) needs a number of lines") }
+                let lines = try value.int()
+                guard lines > 0 else { throw value.error("must be greater than 0") }
+                rule.perFile[name] = lines
+            }
+            guard !rule.perFile.isEmpty else { throw node.error("name at least one file, or give one number for every file") }
+            return rule
+        }
+        let lines = try node.int()
+        guard lines > 0 else { throw node.error("must be greater than 0") }
+        return MinLinesRule(all: lines)
     }
 
     static func key(_ node: ConfigNode) throws(ConfigError) -> String {

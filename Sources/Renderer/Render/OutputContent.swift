@@ -16,7 +16,7 @@ enum OutputContent {
             bytes = file.content
         case .template(let path):
             guard let template else { throw RenderError(.template, "template \(path) was not loaded") }
-            bytes = Array(try template.get().render(TemplateData.make(verified, facts: facts)).utf8)
+            bytes = Array(try template.get().render(TemplateData(verified, facts: facts), strict: output.strict).utf8)
         }
         if let minimum = output.minLines {
             let lines = lineCount(bytes)

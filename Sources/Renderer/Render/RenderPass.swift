@@ -10,6 +10,7 @@ struct RenderPass {
     let facts: NodeFacts
     let stateDirectory: String
     let dryRun: Bool
+    var splay = SplayWait.none
 
     func run(bundles: [String: Result<VerifiedBundle, RenderError>], only destinations: Set<String>?, state: inout RenderState) async -> RenderReport {
         var report = RenderReport()
@@ -27,7 +28,8 @@ struct RenderPass {
             report.outputs.append(RenderReport.Output(destination: output.destination, bundle: output.bundle, commit: commit, status: status))
         }
         report.commands = await runCommands(report: report, state: &state)
-        if state != before { save(state, durable: false, into: &report) }
+        // Durable when a command stays owed, so a crash does not forget that it failed.
+        if state != before { save(state, durable: !state.failedCommands.isEmpty, into: &report) }
         return report
     }
 
@@ -98,15 +100,29 @@ struct RenderPass {
         for (argv, owners) in owed {
             var failure: RenderError?
             if !dryRun {
+                // Stopping during the splay leaves the command owed for the next start.
+                guard await splay.wait(upTo: owners.map(\.splay).max() ?? .zero) else { continue }
                 let timeout = owners.map(\.commandTimeout).max() ?? .seconds(30)
                 do throws(RenderError) {
                     try await CommandRunner.run(argv, timeout: timeout, what: "command", kind: .command)
                 } catch {
                     failure = error
                 }
+                let now = Date().timeIntervalSince1970
                 for owner in owners {
-                    state.outputs[owner.destination]?.commandPending = false
-                    if let failure { record(failure, for: owner, in: &state) }
+                    guard var record = state.outputs[owner.destination] else { continue }
+                    if let failure {
+                        // Still owed: retried with backoff, on the next change and after restarts.
+                        record.commandFailures = (record.commandFailures ?? 0) + 1
+                        record.commandError = failure.message
+                        record.commandErrorAt = now
+                    } else {
+                        record.commandPending = false
+                        record.commandFailures = nil
+                        record.commandError = nil
+                        record.commandErrorAt = nil
+                    }
+                    state.outputs[owner.destination] = record
                 }
             }
             commands.append(RenderReport.Command(argv: argv, destinations: owners.map(\.destination), error: failure))

@@ -31,4 +31,12 @@ public struct RenderReport: Sendable {
     }
 
     public var succeeded: Bool { failures.isEmpty }
+
+    /// `--once` and `--dry-run`: 1 when anything failed; a dry run that would change an output
+    /// exits 2 (as `diff` does), so scripts can tell "all in place" from "would deliver".
+    public func exitStatus(dryRun: Bool) -> Int32 {
+        guard succeeded else { return 1 }
+        let wouldChange = outputs.contains { if case .wouldChange = $0.status { true } else { false } }
+        return dryRun && wouldChange ? 2 : 0
+    }
 }

@@ -29,8 +29,8 @@ public struct OutputSet: Sendable {
         templates.values.compactMap { if case .failure(let error) = $0 { error } else { nil } }
     }
 
-    func pass(dryRun: Bool) -> RenderPass {
-        RenderPass(outputs: config.outputs, templates: templates, facts: facts, stateDirectory: config.stateDirectory, dryRun: dryRun)
+    func pass(dryRun: Bool, splay: SplayWait = .none) -> RenderPass {
+        RenderPass(outputs: config.outputs, templates: templates, facts: facts, stateDirectory: config.stateDirectory, dryRun: dryRun, splay: splay)
     }
 
     func destinations(of bundles: Set<String>) -> Set<String> {

@@ -18,6 +18,16 @@ public actor RenderWatcher {
     private let clock: ServiceClock
     private var firstPassDone = false
     private let signal = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    /// When each bundle's query last came back (clock time), and when the watcher started.
+    private var lastAnswer: [String: Duration] = [:]
+    private var startedAt: Duration?
+    private let policy: WatchPolicy
+    /// A command that failed stays owed; it is retried on this schedule (and on every change).
+    static let commandBackoff = Backoff(initial: .seconds(5), maximum: .seconds(300))
+    private var retryOwedCommands = false
+    private var retryTask: Task<Void, Never>?
+    /// Fired when the watcher stops: a command's splay ends early (the command stays owed).
+    private let stopping = StopSignal()
     /// Render passes finished, for tests and status.
     public private(set) var passes = 0
     public private(set) var lastReport: RenderReport?
@@ -33,14 +43,25 @@ public actor RenderWatcher {
         self.metrics = metrics
         self.state = state
         self.debounce = Debounce(wait: outputs.config.wait)
+        self.policy = WatchPolicy(waitTime: outputs.config.watch.wait, consistency: outputs.config.watch.stale ? .stale : .default)
     }
 
     /// Watches and renders until the task is cancelled. KV faults are reported and retried with
     /// backoff; delivered files stay as they are meanwhile.
     public func run() async {
         outputs.removeStagedLeftovers()
-        let policy = WatchPolicy(
-            waitTime: outputs.config.watch.wait, consistency: outputs.config.watch.stale ? .stale : .default)
+        startedAt = clock.now
+        let stopping = stopping
+        await withTaskCancellationHandler {
+            await watchAndRender()
+        } onCancel: {
+            stopping.fire()
+        }
+        retryTask?.cancel()
+    }
+
+    private func watchAndRender() async {
+        let policy = policy
         await withTaskGroup(of: Void.self) { group in
             for key in outputs.config.bundleKeys {
                 let watch = store.watch(key: key, policy: policy)
@@ -48,12 +69,15 @@ public actor RenderWatcher {
                 group.addTask {
                     await watch.run { update in
                         switch update {
+                        case .unchanged:
+                            await self.answered(key)
                         case .value(let read):
+                            await self.answered(key)
                             let result: Result<VerifiedBundle, RenderError>
                             if let entry = read.value {
                                 result = await RenderError.capture { () async throws(RenderError) in try await reader.verify(entry) }
                             } else {
-                                result = .failure(RenderError(.bundle, "bundle \(key) does not exist in KV"))
+                                result = .failure(RenderError(.missing, "bundle \(key) does not exist in KV"))
                             }
                             await self.received(key, result)
                         case .failure(let error, let retryIn):
@@ -67,10 +91,15 @@ public actor RenderWatcher {
         }
     }
 
+    private func answered(_ key: String) {
+        lastAnswer[key] = clock.now
+        metrics?.recordKVContact(at: Date().timeIntervalSince1970)
+    }
+
     private func received(_ key: String, _ result: Result<VerifiedBundle, RenderError>) {
         if case .failure(let error) = result {
             logger.error("bundle rejected; its outputs keep their files", metadata: ["bundle": "\(key)", "error": "\(error.message)"])
-            if error.kind == .bundle { metrics?.recordRejected(bundle: key) }
+            if error.kind == .bundle { metrics?.recordRejected(bundle: key) } else if error.kind == .missing { metrics?.recordMissing(bundle: key) }
         }
         // New when the content or the index differs: a store that came back empty and was
         // rewritten can hand out the same index for other content.
@@ -111,9 +140,10 @@ public actor RenderWatcher {
                     }
                 }
             }
-            guard !dirty.isEmpty, !Task.isCancelled else { continue }
+            guard !dirty.isEmpty || retryOwedCommands, !Task.isCancelled else { continue }
             let changed = firstPassDone ? dirty : Set(outputs.config.bundleKeys)
             dirty = []
+            retryOwedCommands = false
             debounce.reset()
             firstPassDone = true
             // A pass under way when the watcher stops finishes (files renamed, commands run, state
@@ -125,12 +155,35 @@ public actor RenderWatcher {
 
     private func renderPass(_ destinations: Set<String>) async {
         var state = self.state
-        let report = await outputs.pass(dryRun: false).run(bundles: bundles, only: destinations, state: &state)
+        let report = await outputs.pass(dryRun: false, splay: SplayWait(clock: clock, stop: stopping)).run(
+            bundles: bundles, only: destinations, state: &state)
         self.state = state
         passes += 1
         lastReport = report
         metrics?.record(report, at: Date().timeIntervalSince1970)
+        metrics?.recordOwedCommands(state.outputs.values.count { $0.commandPending })
         RenderLog.log(report, to: logger)
+        scheduleOwedCommandRetry()
+    }
+
+    /// A pass that leaves a failed command owed runs again after a backoff that grows with its
+    /// failures (5 s doubling to 5 min, jittered), until the command succeeds.
+    private func scheduleOwedCommandRetry() {
+        retryTask?.cancel()
+        retryTask = nil
+        guard let failures = state.failedCommands.values.max() else { return }
+        let delay = Self.commandBackoff.delay(afterFailures: failures)
+        logger.warning("a command is owed; it runs again", metadata: ["retry_in": "\(delay)", "failures": "\(failures)"])
+        let clock = clock
+        retryTask = Task {
+            do { try await clock.sleep(for: delay) } catch { return }
+            self.retryOwed()
+        }
+    }
+
+    private func retryOwed() {
+        retryOwedCommands = true
+        signal.continuation.yield()
     }
 }
 
@@ -146,4 +199,43 @@ extension RenderWatcher {
 
     /// True while a burst of changes waits for its quiet period.
     public var isDebouncing: Bool { debounce.deadline != nil }
+
+    /// Healthy when every bundle's query came back within its wait plus the longest backoff, no
+    /// command is owed after failing, and every output's last pass succeeded.
+    public func health() -> RenderHealth {
+        var problems: [String] = []
+        let limit = policy.waitTime + policy.backoff.maximum
+        let now = clock.now
+        for key in outputs.config.bundleKeys {
+            guard let since = lastAnswer[key] ?? startedAt else { continue }
+            if now - since > limit {
+                let what = lastAnswer[key] == nil ? "has not answered since the renderer started" : "last answered"
+                problems.append("KV \(what) for bundle \(key) \(Int((now - since).components.seconds)) s ago (limit \(Int(limit.components.seconds)) s)")
+            }
+        }
+        for (destination, output) in state.outputs.sorted(by: { $0.key < $1.key }) {
+            // Owed and failed: a command waiting for its splay (or a pass under way) is not a problem yet.
+            if output.commandPending, let failures = output.commandFailures {
+                problems.append("\(destination): its command is owed, failed \(failures) times: \(output.commandError ?? "")")
+            }
+            if let error = output.lastError { problems.append("\(destination): \(error)") }
+        }
+        return RenderHealth(problems: problems, state: state)
+    }
+}
+
+/// What `/health` answers: 200 with no problems, 503 with them.
+public struct RenderHealth: Sendable, Encodable {
+    public var problems: [String]
+    public var state: RenderState
+    public var healthy: Bool { problems.isEmpty }
+
+    enum CodingKeys: String, CodingKey { case healthy, problems, outputs }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(healthy, forKey: .healthy)
+        try container.encode(problems, forKey: .problems)
+        try container.encode(state.outputs, forKey: .outputs)
+    }
 }

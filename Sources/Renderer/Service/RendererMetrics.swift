@@ -47,6 +47,24 @@ public final class RendererMetrics: Sendable {
             .increment()
     }
 
+    func recordKVContact(at now: Double) {
+        registry.makeGauge(
+            descriptor: name("kv_last_contact", "timestamp_seconds", "When a query to KV last came back (a value or a blocking wait that ran out)."),
+            labels: []
+        ).set(to: now)
+    }
+
+    func recordOwedCommands(_ count: Int) {
+        registry.makeGauge(descriptor: name("commands_owed", "", "Outputs whose command is owed (failed, or not yet run after a delivery)."), labels: [])
+            .set(to: Double(count))
+    }
+
+    func recordMissing(bundle: String) {
+        registry.makeCounter(
+            descriptor: name("bundles_missing", "total", "Bundle keys found absent from KV."), labels: [("bundle", bundle)]
+        ).increment()
+    }
+
     func recordRejected(bundle: String) {
         registry.makeCounter(
             descriptor: name("bundles_rejected", "total", "Bundle values that failed verification (corrupt, truncated, unknown version)."),

@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The renderer's optional HTTP port (`--listen`): `/metrics` and `/health` (the render state as JSON).
+/// The renderer's optional HTTP port (`--listen`): `/metrics` and `/health` (503 with the
+/// problems while KV is silent, a command is owed or an output failed; the render state as JSON).
 enum RendererRouter {
     static func make(metrics: RendererMetrics, current: CurrentWatcher) -> Router<BasicRequestContext> {
         let router = Router()
@@ -13,13 +14,14 @@ enum RendererRouter {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
         }
         router.get("/health") { _, _ -> Response in
-            let state = await current.watcher.currentState()
+            let health = await current.watcher.health()
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            let data = (try? encoder.encode(state)) ?? Data("{}".utf8)
+            let data = (try? encoder.encode(health)) ?? Data("{}".utf8)
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            return Response(
+                status: health.healthy ? .ok : .serviceUnavailable, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
         return router
     }

@@ -1,15 +1,15 @@
-import Yams
+public import Yams
 
 /// Line and problem of a Yams error, for `file:line: reason` messages.
-enum YAMLErrorLocation {
-    static func line(of error: YamlError) -> Int? {
+public enum YAMLErrorLocation {
+    public static func line(of error: YamlError) -> Int? {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
         default: nil
         }
     }
 
-    static func problem(of error: YamlError) -> String {
+    public static func problem(of error: YamlError) -> String {
         switch error {
         case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _), .composer(let context, let problem, _, _):
             if let context { return "invalid YAML: \(problem) (\(context.text))" }
