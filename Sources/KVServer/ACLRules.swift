@@ -34,11 +34,11 @@ struct ACLRules: Codable, Sendable, Hashable {
     /// Rules of several policies together: for the same resource and name, deny beats
     /// everything, else the more permissive rule counts.
     static func merged(_ all: [ACLRules]) -> ACLRules {
-        var byTarget: [String: Rule] = [:]
+        var byTarget: [ByteKey: Rule] = [:]
         var acl: Access?
         for rules in all {
             for rule in rules.rules {
-                let target = "\(rule.resource.rawValue)\(rule.isPrefix ? "_prefix" : "") \(rule.name)"
+                let target = ByteKey("\(rule.resource.rawValue)\(rule.isPrefix ? "_prefix" : "") \(rule.name)")
                 if let existing = byTarget[target] {
                     if existing.access == .deny || rule.access == .deny {
                         byTarget[target]?.access = .deny
@@ -53,7 +53,7 @@ struct ACLRules: Codable, Sendable, Hashable {
                 acl = (acl == .deny || level == .deny) ? .deny : max(acl ?? level, level)
             }
         }
-        return ACLRules(rules: byTarget.keys.sorted().compactMap { byTarget[$0] }, acl: acl)
+        return ACLRules(rules: byTarget.keys.sorted { $0.string.sortsBefore($1.string) }.compactMap { byTarget[$0] }, acl: acl)
     }
 
     /// The access the most specific rule grants to `name`, nil when no rule matches.
@@ -61,7 +61,7 @@ struct ACLRules: Codable, Sendable, Hashable {
         var best: Rule?
         for rule in rules where rule.resource == resource {
             if !rule.isPrefix {
-                if rule.name == name { return rule.access }
+                if rule.name.isSameKey(as: name) { return rule.access }
             } else if name.hasKeyPrefix(rule.name), rule.name.utf8.count >= (best?.name.utf8.count ?? -1) {
                 best = rule
             }
@@ -71,6 +71,6 @@ struct ACLRules: Codable, Sendable, Hashable {
 
     /// Rules for names under `prefix` that are more specific than the prefix itself.
     func rules(under prefix: String, of resource: Resource) -> [Rule] {
-        rules.filter { $0.resource == resource && $0.name.hasKeyPrefix(prefix) && $0.name != prefix }
+        rules.filter { $0.resource == resource && $0.name.hasKeyPrefix(prefix) && !$0.name.isSameKey(as: prefix) }
     }
 }

@@ -19,7 +19,8 @@ struct BlockingQuery {
         }
         var wait = limits.defaultWait
         if let text = query["wait"] {
-            guard let parsed = ConsulWire.parseDuration(Substring(text)) else {
+            // Go's ParseDuration, which Consul uses, wants a unit on anything but 0.
+            guard text == "0" || !text.allSatisfy(\.isNumber), let parsed = ConsulWire.parseDuration(Substring(text)) else {
                 return ConsulResponse.text(.badRequest, "Invalid wait time: \(text)")
             }
             wait = min(parsed, limits.maxWait)

@@ -8,7 +8,7 @@ enum WatchTopic: Sendable {
 
 /// What one commit changed, to wake the blocking queries it concerns.
 struct ChangeSet: Sendable {
-    var keys: Set<String> = []
+    var keys: Set<ByteKey> = []
     var catalog = false
     var sessions = false
 
@@ -17,7 +17,7 @@ struct ChangeSet: Sendable {
     init(_ record: ChangeRecord) {
         for change in record.changes {
             switch change {
-            case .key(let key, _): keys.insert(key)
+            case .key(let key, _): keys.insert(ByteKey(key))
             case .node: catalog = true
             case .session: sessions = true
             case .policy, .token: break
@@ -35,8 +35,8 @@ struct ChangeSet: Sendable {
 
     func concerns(_ topic: WatchTopic) -> Bool {
         switch topic {
-        case .key(let key): keys.contains(key)
-        case .prefix(let prefix): keys.contains { $0.hasKeyPrefix(prefix) }
+        case .key(let key): keys.contains(ByteKey(key))
+        case .prefix(let prefix): keys.contains { $0.string.hasKeyPrefix(prefix) }
         case .catalog: catalog
         case .sessions: sessions
         }

@@ -16,8 +16,18 @@ struct ConsulHTTPResponder: HTTPResponder {
     func respond(to request: Request, context: Context) async throws -> Response {
         requests.increment()
         let rawPath = request.uri.path
+        if rawPath.contains("//") {
+            // Consul's HTTP mux cleans paths: a doubled slash is redirected, never a key of its own.
+            return ConsulResponse.redirect(to: Self.collapsingSlashes(rawPath) + (request.uri.query.map { "?" + $0 } ?? ""))
+        }
         let path = rawPath.removingPercentEncoding ?? rawPath
         let query = QueryParameters(request)
+        if let datacenter = query["dc"], !datacenter.isEmpty, datacenter != CatalogEndpoint.datacenter {
+            return ConsulResponse.text(.internalServerError, "No path to datacenter")
+        }
+        if query.has("stale"), query.has("consistent") {
+            return ConsulResponse.text(.badRequest, "Cannot specify ?stale with ?consistent, conflicting semantics.")
+        }
         let token = Self.token(of: request, query: query)
         guard let authorizer = await store.authorizer(for: token) else {
             return ConsulResponse.text(.forbidden, "ACL not found")
@@ -44,13 +54,22 @@ struct ConsulHTTPResponder: HTTPResponder {
         }
     }
 
-    /// The request's ACL token: X-Consul-Token, a bearer token, or `?token=` (older clients).
+    /// The request's ACL token, in Consul's order: `?token=`, then X-Consul-Token, then an
+    /// `Authorization` bearer token (the scheme in any case).
     private static func token(of request: Request, query: QueryParameters) -> String? {
+        if let token = query["token"], !token.isEmpty { return token }
         if let header = request.headers[HTTPField.Name("X-Consul-Token")!], !header.isEmpty { return header }
-        if let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer ") {
-            return String(authorization.dropFirst("Bearer ".count))
+        if let authorization = request.headers[.authorization] {
+            let parts = authorization.split(separator: " ", omittingEmptySubsequences: true)
+            if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]) }
         }
-        return query["token"]
+        return nil
+    }
+
+    private static func collapsingSlashes(_ path: String) -> String {
+        var result = ""
+        for character in path where !(character == "/" && result.last == "/") { result.append(character) }
+        return result
     }
 }
 
@@ -139,6 +158,25 @@ enum ConsulResponse {
 
     static func text(_ status: HTTPResponse.Status, _ message: String, index: UInt64? = nil) -> Response {
         bytes(Array(message.utf8), status: status, contentType: "text/plain; charset=utf-8", index: index)
+    }
+
+    static func redirect(to location: String) -> Response {
+        var response = text(.movedPermanently, "Moved Permanently: \(location)")
+        response.headers[.location] = location
+        return response
+    }
+
+    /// `?raw`: the value as Consul serves it, so a browser never interprets it.
+    static func raw(_ body: [UInt8], index: UInt64) -> Response {
+        var response = bytes(body, contentType: "text/plain", index: index)
+        response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        response.headers[.contentSecurityPolicy] = "sandbox"
+        return response
+    }
+
+    /// Consul's answer to query flags that cannot go together.
+    static func conflictingFlags(_ request: Request) -> Response {
+        text(.badRequest, "Conflicting flags: \(request.uri.query ?? "")")
     }
 
     static func tooLarge(_ tooLarge: RequestBody.TooLarge, limit: Int) -> Response {

@@ -42,7 +42,7 @@ struct KVEndpoint {
         let (entry, index) = await store.get(key)
         guard let entry else { return (ConsulResponse.text(.notFound, "", index: index), index) }
         if query.has("raw") {
-            return (ConsulResponse.bytes(entry.value, contentType: "application/octet-stream", index: index), index)
+            return (ConsulResponse.raw(entry.value, index: index), index)
         }
         return (ConsulResponse.json([ConsulWire.KVPair(entry)], index: index), index)
     }
@@ -62,6 +62,7 @@ struct KVEndpoint {
     }
 
     private func write(key: String) async -> Response {
+        if ["cas", "acquire", "release"].filter(query.has).count > 1 { return ConsulResponse.conflictingFlags(call.request) }
         guard case .success(let flags) = query.unsigned("flags") else {
             return ConsulResponse.text(.badRequest, "Invalid flags: \(query["flags"] ?? "")")
         }
@@ -88,6 +89,8 @@ struct KVEndpoint {
     }
 
     private func delete(key: String) async -> Response {
+        if query.has("recurse"), query.has("cas") { return ConsulResponse.conflictingFlags(call.request) }
+        if key.isEmpty, !query.has("recurse") { return ConsulResponse.text(.badRequest, "Missing key name") }
         guard case .success(let cas) = query.unsigned("cas") else {
             return ConsulResponse.text(.badRequest, "Invalid cas index: \(query["cas"] ?? "")")
         }

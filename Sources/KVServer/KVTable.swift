@@ -3,9 +3,10 @@ import KV
 /// The KV data: entries by key, their keys in sorted order for prefix scans, and tombstones so
 /// that the index of a prefix never goes backwards after a delete.
 struct KVTable: Sendable {
-    private(set) var entries: [String: KVEntry] = [:]
+    /// By key bytes: keys that Unicode calls equal (NFC and NFD) are distinct keys here.
+    private var entries: [ByteKey: KVEntry] = [:]
     private var sortedKeys: [String] = []
-    private var tombstones: [String: UInt64] = [:]
+    private var tombstones: [ByteKey: UInt64] = [:]
     /// The highest index of a reaped tombstone: a floor for every prefix index from then on.
     private var reapedFloor: UInt64 = 0
     static let tombstoneLimit = 4096
@@ -13,13 +14,13 @@ struct KVTable: Sendable {
     init() {}
 
     init(entries: [KVEntry], tombstones: [String: UInt64], reapedFloor: UInt64) {
-        for entry in entries { self.entries[entry.key] = entry }
-        sortedKeys = self.entries.keys.sorted { $0.sortsBefore($1) }
-        self.tombstones = tombstones
+        for entry in entries { self.entries[ByteKey(entry.key)] = entry }
+        sortedKeys = self.entries.keys.map(\.string).sorted { $0.sortsBefore($1) }
+        for (key, index) in tombstones { self.tombstones[ByteKey(key)] = index }
         self.reapedFloor = reapedFloor
     }
 
-    subscript(key: String) -> KVEntry? { entries[key] }
+    subscript(key: String) -> KVEntry? { entries[ByteKey(key)] }
 
     var count: Int { entries.count }
 
@@ -32,39 +33,41 @@ struct KVTable: Sendable {
     }
 
     func entries(prefix: String) -> [KVEntry] {
-        keys(prefix: prefix).compactMap { entries[$0] }
+        keys(prefix: prefix).compactMap { entries[ByteKey($0)] }
     }
 
     /// The index a read of `key` reports: its modify index, or when it was deleted.
     func index(of key: String, current: UInt64) -> UInt64 {
-        if let entry = entries[key] { return entry.modifyIndex }
-        return max(tombstones[key] ?? current, reapedFloor)
+        if let entry = entries[ByteKey(key)] { return entry.modifyIndex }
+        return max(tombstones[ByteKey(key)] ?? current, reapedFloor)
     }
 
     /// The index a prefix read reports: the highest modify or delete index under it.
     func index(ofPrefix prefix: String, current: UInt64) -> UInt64 {
-        let live = keys(prefix: prefix).compactMap { entries[$0]?.modifyIndex }.max() ?? 0
-        let deleted = tombstones.lazy.filter { $0.key.hasKeyPrefix(prefix) }.map(\.value).max() ?? 0
+        let live = keys(prefix: prefix).compactMap { entries[ByteKey($0)]?.modifyIndex }.max() ?? 0
+        let deleted = tombstones.lazy.filter { $0.key.string.hasKeyPrefix(prefix) }.map(\.value).max() ?? 0
         let highest = max(live, deleted, reapedFloor)
         return highest == 0 ? current : highest
     }
 
     /// Sets or removes one key; a removal leaves a tombstone at `index`.
     mutating func set(_ key: String, to entry: KVEntry?, at index: UInt64) {
-        let existed = entries[key] != nil
+        let byteKey = ByteKey(key)
+        let existed = entries[byteKey] != nil
         if let entry {
-            entries[key] = entry
-            tombstones[key] = nil
+            entries[byteKey] = entry
+            tombstones[byteKey] = nil
             if !existed { sortedKeys.insert(key, at: firstPosition(notBelow: key)) }
         } else if existed {
-            entries[key] = nil
+            entries[byteKey] = nil
             sortedKeys.remove(at: firstPosition(notBelow: key))
-            tombstones[key] = index
+            tombstones[byteKey] = index
             if tombstones.count > Self.tombstoneLimit { reapOldestTombstones() }
         }
     }
 
     private mutating func reapOldestTombstones() {
+        // Sorted by index only; ties between keys do not matter, every one of them goes or stays.
         let oldest = tombstones.sorted { $0.value < $1.value }.prefix(Self.tombstoneLimit / 2)
         for (key, index) in oldest {
             tombstones[key] = nil
@@ -84,20 +87,32 @@ struct KVTable: Sendable {
 }
 
 extension KVTable: Codable {
-    private enum CodingKeys: String, CodingKey { case entries, tombstones, reapedFloor }
+    private enum CodingKeys: String, CodingKey { case entries, tombstones, tombstoneList, reapedFloor }
+
+    private struct Tombstone: Codable {
+        var key: String
+        var index: UInt64
+    }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        var tombstones: [String: UInt64] = [:]
+        // Snapshots before byte keys kept tombstones as an object.
+        if let legacy = try container.decodeIfPresent([String: UInt64].self, forKey: .tombstones) { tombstones = legacy }
         self.init(
-            entries: try container.decode([KVEntry].self, forKey: .entries),
-            tombstones: try container.decode([String: UInt64].self, forKey: .tombstones),
+            entries: try container.decode([KVEntry].self, forKey: .entries), tombstones: tombstones,
             reapedFloor: try container.decode(UInt64.self, forKey: .reapedFloor))
+        for tombstone in try container.decodeIfPresent([Tombstone].self, forKey: .tombstoneList) ?? [] {
+            self.tombstones[ByteKey(tombstone.key)] = tombstone.index
+        }
     }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(sortedKeys.compactMap { entries[$0] }, forKey: .entries)
-        try container.encode(tombstones, forKey: .tombstones)
+        try container.encode(sortedKeys.compactMap { entries[ByteKey($0)] }, forKey: .entries)
+        // Twins cannot both be dictionary keys of the JSON object; a list keeps each as its bytes.
+        try container.encode(
+            tombstones.map { Tombstone(key: $0.key.string, index: $0.value) }.sorted { $0.key.sortsBefore($1.key) }, forKey: .tombstoneList)
         try container.encode(reapedFloor, forKey: .reapedFloor)
     }
 }

@@ -15,7 +15,7 @@ struct KVTransactionState {
     private let table: KVTable
     let index: UInt64
     private let locks: Locks
-    private var overlay: [String: KVEntry?] = [:]
+    private var overlay: [ByteKey: KVEntry?] = [:]
     private(set) var changedKeys: [String] = []
 
     init(table: KVTable, index: UInt64, locks: Locks = .none) {
@@ -25,18 +25,18 @@ struct KVTransactionState {
     }
 
     subscript(key: String) -> KVEntry? {
-        if let written = overlay[key] { return written }
+        if let written = overlay[ByteKey(key)] { return written }
         return table[key]
     }
 
     /// The changes to commit, in the order keys were first touched.
     var changes: [StateChange] {
-        changedKeys.map { .key($0, overlay[$0] ?? nil) }
+        changedKeys.map { .key($0, overlay[ByteKey($0)] ?? nil) }
     }
 
     private mutating func write(_ key: String, _ entry: KVEntry?) {
-        if overlay[key] == nil { changedKeys.append(key) }
-        overlay[key] = .some(entry)
+        if overlay[ByteKey(key)] == nil { changedKeys.append(key) }
+        overlay[ByteKey(key)] = .some(entry)
     }
 
     mutating func put(_ key: String, value: [UInt8], flags: UInt64, cas: UInt64?) -> Bool {
@@ -53,14 +53,16 @@ struct KVTransactionState {
 
     mutating func delete(_ key: String, cas: UInt64?) -> Bool {
         let existing = self[key]
-        if let cas, cas != 0, existing?.modifyIndex != cas { return false }
+        // Consul: with a cas index the key goes only if its modify index matches, so cas=0
+        // never deletes an existing key (and "deletes" an absent one).
+        if let cas, let existing, existing.modifyIndex != cas { return false }
         if existing != nil { write(key, nil) }
         return true
     }
 
     mutating func deleteTree(prefix: String) {
         var keys = Array(table.keys(prefix: prefix))
-        keys += overlay.keys.filter { $0.hasKeyPrefix(prefix) }
+        keys += overlay.keys.map(\.string).filter { $0.hasKeyPrefix(prefix) }
         for key in keys where self[key] != nil { write(key, nil) }
     }
 

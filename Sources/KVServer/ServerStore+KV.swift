@@ -20,7 +20,7 @@ extension ServerStore {
             table: state.kv, index: state.index + 1,
             locks: .init(
                 sessionExists: { sessions[$0] != nil },
-                isDelayed: { key in delays[key].map { now < $0 } ?? false }))
+                isDelayed: { key in delays[ByteKey(key)].map { now < $0 } ?? false }))
         let outcome = plan(&transaction)
         return (outcome, transaction.changes)
     }

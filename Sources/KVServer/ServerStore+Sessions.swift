@@ -42,7 +42,7 @@ extension ServerStore {
                 released.modifyIndex = index
                 changes.append(.key(entry.key, released))
             }
-            if session.lockDelayNanoseconds > 0 { lockDelays[entry.key] = delayEnd }
+            if session.lockDelayNanoseconds > 0 { lockDelays[ByteKey(entry.key)] = delayEnd }
         }
         await commit(changes)
     }

@@ -12,7 +12,7 @@ actor ServerStore {
     private var waiters = ChangeWaiters()
     var sessionTimers: [String: Task<Void, Never>] = [:]
     /// When each key's lock delay ends, on `clock`.
-    var lockDelays: [String: Duration] = [:]
+    var lockDelays: [ByteKey: Duration] = [:]
     /// Session TTLs and lock delays run on it (tests move a manual clock).
     let clock: ServiceClock
 

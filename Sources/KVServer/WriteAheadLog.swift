@@ -23,25 +23,35 @@ final class WriteAheadLog: @unchecked Sendable {
     private var logPath: String { directory + "/wal.log" }
     private var snapshotPath: String { directory + "/snapshot.json" }
 
-    /// Opens (creating if needed) the directory, locking it against a second server.
+    /// Opens (creating if needed) the directory, locking it against a second server. The
+    /// directory is 0700 and its files 0600 (they hold every ACL token's secret); an older data
+    /// directory with wider modes is narrowed.
     init(directory: String, preallocation: Int = 16 << 20) throws(StorageError) {
         self.directory = directory
         self.preallocation = preallocation
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw StorageError("cannot create the data directory \(directory): \(error.localizedDescription)")
         }
-        lockDescriptor = open(directory + "/LOCK", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard chmod(directory, 0o700) == 0 else { throw StorageError.posix("cannot make \(directory) private (mode 0700)") }
+        for file in ["snapshot.json", "snapshot.json.tmp"] where FileManager.default.fileExists(atPath: directory + "/" + file) {
+            guard chmod(directory + "/" + file, 0o600) == 0 else { throw StorageError.posix("cannot make \(directory)/\(file) private (mode 0600)") }
+        }
+        lockDescriptor = open(directory + "/LOCK", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard lockDescriptor >= 0 else { throw StorageError.posix("cannot open \(directory)/LOCK") }
         guard flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(lockDescriptor)
             throw StorageError("the data directory \(directory) is in use by another kv-server")
         }
-        logDescriptor = open(directory + "/wal.log", O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+        logDescriptor = open(directory + "/wal.log", O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
         guard logDescriptor >= 0 else {
             close(lockDescriptor)
             throw StorageError.posix("cannot open \(directory)/wal.log")
+        }
+        guard fchmod(logDescriptor, 0o600) == 0, fchmod(lockDescriptor, 0o600) == 0 else {
+            closeFiles()
+            throw StorageError.posix("cannot make the files in \(directory) private (mode 0600)")
         }
     }
 
@@ -140,7 +150,7 @@ final class WriteAheadLog: @unchecked Sendable {
         try await onQueue { () throws(StorageError) in
             guard !self.closed else { throw StorageError("\(self.logPath) is closed: the server is stopping") }
             let temporary = self.snapshotPath + ".tmp"
-            let descriptor = open(temporary, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o644)
+            let descriptor = open(temporary, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o600)
             guard descriptor >= 0 else { throw StorageError.posix("cannot create \(temporary)") }
             defer { close(descriptor) }
             try self.writeAll(snapshot, to: descriptor, at: 0, path: temporary)

@@ -17,8 +17,11 @@ struct KVServerCommand: AsyncParsableCommand {
     @Option(help: "Directory for the write-ahead log and snapshots; without it, data lives in memory only.")
     var dataDir: String?
 
-    @Option(help: "Turn ACLs on with this management token (default policy: deny).")
+    @Option(help: "Turn ACLs on with this management token (default policy: deny). It shows in `ps`: prefer --acl-bootstrap-token-file.")
     var aclBootstrapToken: String?
+
+    @Option(help: "Turn ACLs on with the management token in this file (trailing white space ignored).")
+    var aclBootstrapTokenFile: String?
 
     @Option(help: ArgumentHelp("Shortest session TTL accepted (Consul: 10s); shorter ones let tests fail over quickly.", visibility: .hidden))
     var minSessionTtl: String?
@@ -33,8 +36,18 @@ struct KVServerCommand: AsyncParsableCommand {
             }
             limits.minSessionTTL = parsed
         }
+        var bootstrapToken = aclBootstrapToken
+        if let aclBootstrapTokenFile {
+            guard aclBootstrapToken == nil else { throw ValidationError("give --acl-bootstrap-token or --acl-bootstrap-token-file, not both") }
+            guard let data = FileManager.default.contents(atPath: aclBootstrapTokenFile),
+                let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
+            else {
+                throw ValidationError("--acl-bootstrap-token-file \(aclBootstrapTokenFile) cannot be read or is empty")
+            }
+            bootstrapToken = token
+        }
         let server = KVServer(
-            host: host, port: address.port, dataDirectory: dataDir, aclBootstrapToken: aclBootstrapToken, limits: limits)
+            host: host, port: address.port, dataDirectory: dataDir, aclBootstrapToken: bootstrapToken, limits: limits)
         do {
             try await server.run(handleSignals: true) { port in
                 let storage = dataDir.map { ", data in \($0)" } ?? ", in memory"

@@ -101,6 +101,60 @@ struct DurabilityTests {
         }
     }
 
+    @Test("NFC and NFD twins are two keys, in listings, deletes and blocking reads, across log replay and snapshots")
+    func byteExactKeys() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let composed = "x/caf\u{E9}"
+        let decomposed = "x/cafe\u{301}"
+        #expect(composed == decomposed, "Swift calls them equal; the store must not")
+        var limits = KVServerLimits()
+        limits.snapshotAfterLogBytes = 2 * 1024
+        limits.logPreallocationBytes = 1024
+        try await withServer(directory.path, limits: limits) { client in
+            try await client.put(composed, value: Array("composed".utf8))
+            try await client.put(decomposed, value: Array("decomposed".utf8))
+            try await client.put("x/other", value: Array("o".utf8))
+            try await client.delete(decomposed)
+            try await client.put(decomposed, value: Array("decomposed again".utf8))
+        }
+        // First restart: from the log. Then enough writes to take a snapshot, and restart from it.
+        for round in 0..<2 {
+            try await withServer(directory.path, limits: limits) { client in
+                let keys = try await client.list(prefix: "x/").value.map(\.key)
+                #expect(keys.count == 3, "round \(round): \(keys.map { Array($0.utf8) })")
+                #expect(keys.contains { $0.utf8.elementsEqual(composed.utf8) } && keys.contains { $0.utf8.elementsEqual(decomposed.utf8) })
+                let first = try await client.get(composed).value.map { String(decoding: $0.value, as: UTF8.self) }
+                let second = try await client.get(decomposed).value.map { String(decoding: $0.value, as: UTF8.self) }
+                #expect(first == "composed" && second == "decomposed again", "round \(round): \(String(describing: first)), \(String(describing: second))")
+                if round == 0 {
+                    for number in 0..<60 { try await client.put("filler/\(number)", value: Array(repeating: 1, count: 64)) }
+                }
+            }
+        }
+        #expect(FileManager.default.fileExists(atPath: directory.appending("snapshot.json")))
+    }
+
+    @Test("the data directory is 0700 and its files 0600 (they hold token secrets); a wider old directory is narrowed")
+    func privateFiles() async throws {
+        let parent = try TemporaryDirectory()
+        defer { parent.remove() }
+        let directory = parent.appending("data")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        _ = FileManager.default.createFile(atPath: directory + "/wal.log", contents: nil, attributes: [.posixPermissions: 0o644])
+        var limits = KVServerLimits()
+        limits.snapshotAfterLogBytes = 1024
+        limits.logPreallocationBytes = 1024
+        try await withServer(directory, limits: limits) { client in
+            for number in 0..<40 { try await client.put("k/\(number)", value: Array(repeating: 1, count: 64)) }
+        }
+        func mode(_ path: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1 }
+        #expect(mode(directory) == 0o700)
+        for file in ["wal.log", "snapshot.json", "LOCK"] {
+            #expect(mode(directory + "/" + file) == 0o600, "\(file) is \(String(mode(directory + "/" + file), radix: 8))")
+        }
+    }
+
     @Test("a second server on the same data directory is refused")
     func exclusiveDirectory() async throws {
         let directory = try TemporaryDirectory()

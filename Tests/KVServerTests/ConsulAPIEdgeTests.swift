@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import TestFixtures
+
+/// Consul's answers to the edges of its API, against the kv-server binary (out of process, so
+/// the synchronous curl calls never hold a thread the server needs).
+@Suite("Consul API edges", .serialized)
+struct ConsulAPIEdgeTests {
+    private struct Answer {
+        var status: Int
+        var headers: String
+        var body: String
+    }
+
+    private func curl(_ arguments: [String]) throws -> Answer {
+        let result = try ProcessRunner.run("/usr/bin/curl", ["-s", "--path-as-is", "-D", "/dev/stderr", "-w", "\n%{http_code}"] + arguments)
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+        return Answer(status: Int(lines.last ?? "") ?? 0, headers: result.errors.lowercased(), body: lines.dropLast().joined(separator: "\n"))
+    }
+
+    @Test("cas=0 deletes nothing, conflicting flags are 400, // is redirected, dc, stale+consistent, wait units, raw headers")
+    func edges() throws {
+        let (server, port) = try Git2KVBinary.startKVServer()
+        defer { server.kill() }
+        let base = "http://127.0.0.1:\(port)"
+        #expect(try curl(["-X", "PUT", "-d", "v", "\(base)/v1/kv/a/b"]).body == "true")
+
+        let casZero = try curl(["-X", "DELETE", "\(base)/v1/kv/a/b?cas=0"])
+        #expect(casZero.body == "false", "DELETE ?cas=0 never deletes an existing key")
+        #expect(try curl(["\(base)/v1/kv/a/b?raw"]).body == "v")
+        #expect(try curl(["-X", "DELETE", "\(base)/v1/kv/absent?cas=0"]).body == "true")
+
+        let conflicting = try curl(["-X", "DELETE", "\(base)/v1/kv/a?recurse&cas=5"])
+        #expect(conflicting.status == 400 && conflicting.body.hasPrefix("Conflicting flags"), "\(conflicting.body)")
+        #expect(try curl(["-X", "PUT", "-d", "v", "\(base)/v1/kv/a/b?cas=0&acquire=x"]).status == 400)
+        #expect(try curl(["-X", "DELETE", "\(base)/v1/kv/"]).status == 400, "deleting the root needs ?recurse")
+
+        let doubled = try curl(["-X", "PUT", "-d", "w", "\(base)/v1/kv/a//b?flags=3"])
+        #expect(doubled.status == 301)
+        #expect(doubled.headers.contains("location: /v1/kv/a/b?flags=3"), "\(doubled.headers)")
+        #expect(try curl(["\(base)/v1/kv/a/b?raw"]).body == "v", "the doubled slash wrote nothing")
+
+        let otherDC = try curl(["\(base)/v1/kv/a/b?dc=elsewhere"])
+        #expect(otherDC.status == 500 && otherDC.body.contains("No path to datacenter"))
+        #expect(try curl(["\(base)/v1/kv/a/b?dc=dc1"]).status == 200)
+        #expect(try curl(["\(base)/v1/kv/a/b?stale&consistent"]).status == 400)
+        #expect(try curl(["\(base)/v1/kv/a/b?index=1&wait=5"]).status == 400, "a wait without a unit is refused, as Go's ParseDuration does")
+
+        let raw = try curl(["\(base)/v1/kv/a/b?raw"])
+        #expect(raw.headers.contains("content-type: text/plain"))
+        #expect(raw.headers.contains("x-content-type-options: nosniff"))
+        #expect(raw.headers.contains("content-security-policy: sandbox"))
+    }
+
+    @Test("the token comes from ?token= first, then X-Consul-Token, then a bearer token in any case")
+    func tokenOrder() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let bootstrap = "bootstrap-secret-1"
+        let tokenFile = directory.appending("bootstrap")
+        try bootstrap.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let (server, port) = try Git2KVBinary.startKVServer(extraArguments: ["--acl-bootstrap-token-file", tokenFile])
+        defer { server.kill() }
+        let base = "http://127.0.0.1:\(port)"
+        #expect(try curl(["-X", "PUT", "-d", "v", "\(base)/v1/kv/k"]).status == 403)
+        #expect(try curl(["-X", "PUT", "-d", "v", "-H", "Authorization: bearer \(bootstrap)", "\(base)/v1/kv/k"]).status == 200)
+        #expect(try curl(["-X", "PUT", "-d", "v", "-H", "X-Consul-Token: wrong", "\(base)/v1/kv/k?token=\(bootstrap)"]).status == 200)
+        #expect(try curl(["-X", "PUT", "-d", "v", "-H", "X-Consul-Token: \(bootstrap)", "\(base)/v1/kv/k?token=wrong"]).status == 403)
+    }
+}
