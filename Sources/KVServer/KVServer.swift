@@ -18,6 +18,8 @@ public struct KVServer: Sendable {
     public var logLevel: Logger.Level
     /// Session TTLs and lock delays run on it; tests pass a manual clock.
     public var clock: ServiceClock = .continuous
+    /// Start even when the log is damaged before its end: keep what precedes the damage, drop the rest.
+    public var recoverDamagedLog = false
     public let requests = RequestCounter()
 
     public init(
@@ -39,7 +41,8 @@ public struct KVServer: Sendable {
         logger.logLevel = logLevel
         let store: ServerStore
         if let dataDirectory {
-            store = try ServerStore(directory: dataDirectory, limits: limits, bootstrapToken: aclBootstrapToken, clock: clock)
+            store = try ServerStore(
+                directory: dataDirectory, limits: limits, bootstrapToken: aclBootstrapToken, clock: clock, recoverDamagedLog: recoverDamagedLog)
         } else {
             store = ServerStore(limits: limits, bootstrapToken: aclBootstrapToken, clock: clock)
         }

@@ -33,10 +33,13 @@ actor ServerStore {
     }
 
     /// Durable: state is rebuilt from the snapshot and log in `directory`.
-    init(directory: String, limits: KVServerLimits = KVServerLimits(), bootstrapToken: String? = nil, clock: ServiceClock = .continuous) throws(StorageError) {
+    init(
+        directory: String, limits: KVServerLimits = KVServerLimits(), bootstrapToken: String? = nil, clock: ServiceClock = .continuous,
+        recoverDamagedLog: Bool = false
+    ) throws(StorageError) {
         self.clock = clock
         let log = try WriteAheadLog(directory: directory, preallocation: limits.logPreallocationBytes)
-        let recovered = try log.recover()
+        let recovered = try log.recover(dropAfterCorruption: recoverDamagedLog)
         var state = ServerState()
         let decoder = JSONDecoder()
         if let snapshot = recovered.snapshot {
@@ -59,7 +62,12 @@ actor ServerStore {
         self.limits = limits
         self.bootstrapToken = bootstrapToken
         logBytes = recovered.logBytes
-        if recovered.droppedBytes > 0 {
+        if recovered.droppedRecords > 0 {
+            FileHandle.standardError.write(
+                Data(
+                    "kv-server: --recover: \(directory)/wal.log was damaged after record \(recovered.records.count); kept the \(recovered.records.count) records before it, dropped the damaged one and the \(recovered.droppedRecords) valid records after it (\(recovered.droppedBytes) bytes)\n"
+                        .utf8))
+        } else if recovered.droppedBytes > 0 {
             FileHandle.standardError.write(Data("kv-server: removed \(recovered.droppedBytes) bytes of an unacknowledged write from the end of \(directory)/wal.log\n".utf8))
         }
     }

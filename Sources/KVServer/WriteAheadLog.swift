@@ -87,28 +87,38 @@ final class WriteAheadLog: @unchecked Sendable {
         /// Bytes of an unfinished write at the end of the log, now removed.
         var droppedBytes: Int
         var logBytes: Int
+        /// With `--recover`: the valid records found after a damaged one, dropped with it.
+        var droppedRecords = 0
     }
 
-    /// Reads the snapshot and every complete log record, and cuts a torn tail off the log.
-    func recover() throws(StorageError) -> Recovered {
+    /// Reads the snapshot and every complete log record. A torn record at the end (all a crash
+    /// can leave) is cut off. A damaged record with valid ones after it is not a crash: the
+    /// start-up stops and says where, unless `dropAfterCorruption` (`--recover`) keeps what
+    /// precedes it and drops the rest, saying how much.
+    func recover(dropAfterCorruption: Bool = false) throws(StorageError) -> Recovered {
         let snapshot = FileManager.default.contents(atPath: snapshotPath)
         let log = FileManager.default.contents(atPath: logPath) ?? Data()
+        let bytes = [UInt8](log)
         var records: [Data] = []
         var offset = 0
-        let bytes = [UInt8](log)
-        while offset + 12 <= bytes.count {
-            let length = Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
-            let start = offset + 12
-            guard start + length <= bytes.count else { break }
-            let payload = bytes[start..<start + length]
-            guard Array(bytes[offset + 4..<offset + 12]) == Self.checksum(payload) else { break }
-            records.append(Data(payload))
-            offset = start + length
+        while let end = Self.frameEnd(in: bytes, at: offset) {
+            records.append(Data(bytes[(offset + 12)..<end]))
+            offset = end
         }
         let tail = bytes[offset...]
         let dropped = tail.allSatisfy { $0 == 0 } ? 0 : tail.count
+        var droppedRecords = 0
+        if dropped > 0, let later = Self.laterRecords(in: bytes, after: offset) {
+            guard dropAfterCorruption else {
+                throw StorageError(
+                    "\(logPath) is damaged at offset \(offset) (record \(records.count + 1)): it fails its checksum, yet \(later.count) valid records "
+                        + "follow from offset \(later.firstOffset); that is not a crash's torn write but damage, and starting would lose them. "
+                        + "Restore the data directory from a backup, or start with --recover to keep the \(records.count) records before it and drop the rest")
+            }
+            droppedRecords = later.count
+        }
         if dropped > 0 {
-            // Cut the unfinished write off, so that no stale bytes can ever follow a new record.
+            // Cut the damaged or unfinished write off, so that no stale bytes can ever follow a new record.
             guard ftruncate(logDescriptor, off_t(offset)) == 0, fsync(logDescriptor) == 0 else {
                 throw StorageError.posix("cannot cut the unfinished record off \(logPath)")
             }
@@ -116,7 +126,36 @@ final class WriteAheadLog: @unchecked Sendable {
         writeOffset = offset
         allocated = dropped > 0 ? offset : bytes.count
         try ensureAllocated(upTo: offset)
-        return Recovered(snapshot: snapshot, records: records, droppedBytes: dropped, logBytes: offset)
+        return Recovered(snapshot: snapshot, records: records, droppedBytes: dropped, logBytes: offset, droppedRecords: droppedRecords)
+    }
+
+    /// Where the record framed at `offset` ends, when it is whole and its checksum matches.
+    private static func frameEnd(in bytes: [UInt8], at offset: Int) -> Int? {
+        guard offset + 12 <= bytes.count else { return nil }
+        let length = Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
+        let start = offset + 12
+        guard length > 0, start + length <= bytes.count else { return nil }
+        guard Array(bytes[offset + 4..<offset + 12]) == checksum(bytes[start..<start + length]) else { return nil }
+        return start + length
+    }
+
+    /// Valid records after a damaged one: the first whole, checksummed frame past `offset`, and
+    /// how many follow it in a row. Nil when only zeros or garbage follow (a torn tail).
+    private static func laterRecords(in bytes: [UInt8], after offset: Int) -> (firstOffset: Int, count: Int)? {
+        var position = offset + 1
+        while position + 12 <= bytes.count {
+            if var end = frameEnd(in: bytes, at: position) {
+                let first = position
+                var count = 1
+                while let next = frameEnd(in: bytes, at: end) {
+                    count += 1
+                    end = next
+                }
+                return (first, count)
+            }
+            position += 1
+        }
+        return nil
     }
 
     // MARK: Writing

@@ -23,6 +23,9 @@ struct KVServerCommand: AsyncParsableCommand {
     @Option(help: "Turn ACLs on with the management token in this file (trailing white space ignored).")
     var aclBootstrapTokenFile: String?
 
+    @Flag(help: "Start although the log is damaged before its end: keep the records before the damage, drop the rest (and say how many).")
+    var recover = false
+
     @Option(help: ArgumentHelp("Shortest session TTL accepted (Consul: 10s); shorter ones let tests fail over quickly.", visibility: .hidden))
     var minSessionTtl: String?
 
@@ -46,8 +49,9 @@ struct KVServerCommand: AsyncParsableCommand {
             }
             bootstrapToken = token
         }
-        let server = KVServer(
+        var server = KVServer(
             host: host, port: address.port, dataDirectory: dataDir, aclBootstrapToken: bootstrapToken, limits: limits)
+        server.recoverDamagedLog = recover
         do {
             try await server.run(handleSignals: true) { port in
                 let storage = dataDir.map { ", data in \($0)" } ?? ", in memory"

@@ -72,6 +72,41 @@ struct DurabilityTests {
         }
     }
 
+    @Test("a damaged record with valid ones after it stops the start-up, naming the offset; --recover keeps what precedes it and says what it dropped")
+    func damageInTheMiddle() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await withServer(directory.path) { client in
+            for number in 0..<20 { try await client.put("k/\(number)", value: [UInt8(number)]) }
+        }
+        // Flip one byte inside the fifth record's payload.
+        let path = directory.appending("wal.log")
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        var offset = 0
+        for _ in 0..<4 {
+            let length = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16 | Int(bytes[offset + 3]) << 24
+            offset += 12 + length
+        }
+        bytes[offset + 12 + 3] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let refused = try Git2KVBinary.run(["kv-server", "--listen", "127.0.0.1:0", "--data-dir", directory.path])
+        #expect(refused.status != 0)
+        #expect(refused.errors.contains("damaged at offset \(offset)"), "\(refused.errors)")
+        #expect(refused.errors.contains("15 valid records follow"), "\(refused.errors)")
+        #expect(refused.errors.contains("--recover"))
+
+        let stderr = directory.appending("recover.log")
+        let recovering = try BackgroundProcess(
+            Git2KVBinary.path, ["kv-server", "--listen", "127.0.0.1:0", "--data-dir", directory.path, "--recover"], standardErrorFile: stderr)
+        defer { recovering.kill() }
+        let port = try #require(recovering.announcedPort, "\(recovering.firstLine)")
+        let client = ConsulClient(.init(address: "http://127.0.0.1:\(port)"))
+        #expect(try await client.list(prefix: "k/").value.count == 4, "the four records before the damage are kept")
+        let said = try String(contentsOfFile: stderr, encoding: .utf8)
+        #expect(said.contains("kept the 4 records") && said.contains("15 valid records after it"), "\(said)")
+    }
+
     @Test("snapshots compact the log; deletes and sessions survive restarts")
     func snapshotAndCompaction() async throws {
         let directory = try TemporaryDirectory()
