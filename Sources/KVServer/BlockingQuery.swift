@@ -27,9 +27,9 @@ struct BlockingQuery {
         }
         let jitter = Duration.nanoseconds(Int64.random(in: 0...max(1, (wait / 16).nanosecondsValue)))
         let deadline = ContinuousClock.now + wait + jitter
-        if let waitIndex, waitIndex > (await store.currentIndex) { return await answer().response }
+        if let waitIndex, waitIndex > (await store.currentIndex) { return await durably(answer).response }
         while true {
-            let (response, index) = await answer()
+            let (response, index) = await durably(answer)
             guard let waitIndex, waitIndex > 0, index <= waitIndex, ContinuousClock.now < deadline, !Task.isCancelled,
                 await !store.isLeaving
             else {
@@ -37,6 +37,14 @@ struct BlockingQuery {
             }
             await store.waitForChange(of: topic, until: deadline)
         }
+    }
+
+    /// The answer, returned once everything the store held when it was taken is on disk: a
+    /// read never shows a write that a crash could still lose.
+    private func durably(_ answer: () async -> (response: Response, index: UInt64)) async -> (response: Response, index: UInt64) {
+        let result = await answer()
+        await store.durable(upTo: await store.currentIndex)
+        return result
     }
 }
 

@@ -129,6 +129,9 @@ public struct KVServerLimits: Sendable {
     public var snapshotAfterLogBytes = 64 << 20
     /// Zero-filled space the log is extended by at a time.
     public var logPreallocationBytes = 16 << 20
+    /// Each log flush waits this long before its fsync, like a slow or overloaded disk (tests
+    /// and `scripts/reliability`; zero in service).
+    public var slowFlush: Duration = .zero
 
     public init() {}
 }

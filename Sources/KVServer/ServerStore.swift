@@ -22,6 +22,8 @@ actor ServerStore {
     private var durabilityWaiters: [(index: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
     private var flushing = false
     private var logBytes = 0
+    /// The highest index whose record is on disk (with a data directory).
+    private var durableIndex: UInt64 = 0
 
     /// In memory: nothing survives a restart.
     init(limits: KVServerLimits = KVServerLimits(), bootstrapToken: String? = nil, clock: ServiceClock = .continuous) {
@@ -38,7 +40,7 @@ actor ServerStore {
         recoverDamagedLog: Bool = false
     ) throws(StorageError) {
         self.clock = clock
-        let log = try WriteAheadLog(directory: directory, preallocation: limits.logPreallocationBytes)
+        let log = try WriteAheadLog(directory: directory, preallocation: limits.logPreallocationBytes, slowFlush: limits.slowFlush)
         let recovered = try log.recover(dropAfterCorruption: recoverDamagedLog)
         var state = ServerState()
         let decoder = JSONDecoder()
@@ -58,6 +60,7 @@ actor ServerStore {
             }
         }
         self.state = recovered.snapshot == nil && recovered.records.isEmpty ? ServerState.fresh() : state
+        durableIndex = self.state.index
         self.log = log
         self.limits = limits
         self.bootstrapToken = bootstrapToken
@@ -89,7 +92,11 @@ actor ServerStore {
     /// Applies `changes` at the next index and returns once they are durable.
     @discardableResult
     func commit(_ changes: [StateChange]) async -> UInt64 {
-        guard !changes.isEmpty else { return state.index }
+        guard !changes.isEmpty else {
+            // A transaction that only read: what it read is answered once it is on disk.
+            await durable(upTo: state.index)
+            return state.index
+        }
         let record = ChangeRecord(index: state.index + 1, changes: changes)
         state.apply(record)
         guard log != nil else {
@@ -135,7 +142,19 @@ actor ServerStore {
         }
     }
 
+    /// Returns once every change up to `index` is on disk. Reads call it after taking their
+    /// answer, so nothing they answer can be lost by a crash (as Consul serves only committed
+    /// data); with writes in flight a read waits for their flush, otherwise not at all.
+    func durable(upTo index: UInt64) async {
+        guard log != nil, durableIndex < index else { return }
+        await withCheckedContinuation { continuation in
+            durabilityWaiters.append((index, continuation))
+            flushIfIdle()
+        }
+    }
+
     private func flushed(upTo index: UInt64, wake: ChangeSet, bytes: Int?) {
+        durableIndex = max(durableIndex, index)
         logBytes = bytes.map { logBytes + $0 } ?? 0
         let done = durabilityWaiters.filter { $0.index <= index }
         durabilityWaiters.removeAll { $0.index <= index }

@@ -17,6 +17,8 @@ final class WriteAheadLog: @unchecked Sendable {
     private var logDescriptor: Int32
     private let lockDescriptor: Int32
     private let preallocation: Int
+    /// Injected before each fsync (a slow disk, for tests); zero in service.
+    private let slowFlush: Duration
     private var writeOffset = 0
     private var allocated = 0
 
@@ -26,9 +28,10 @@ final class WriteAheadLog: @unchecked Sendable {
     /// Opens (creating if needed) the directory, locking it against a second server. The
     /// directory is 0700 and its files 0600 (they hold every ACL token's secret); an older data
     /// directory with wider modes is narrowed.
-    init(directory: String, preallocation: Int = 16 << 20) throws(StorageError) {
+    init(directory: String, preallocation: Int = 16 << 20, slowFlush: Duration = .zero) throws(StorageError) {
         self.directory = directory
         self.preallocation = preallocation
+        self.slowFlush = slowFlush
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
@@ -178,6 +181,7 @@ final class WriteAheadLog: @unchecked Sendable {
             guard !self.closed else { throw StorageError("\(self.logPath) is closed: the server is stopping") }
             try self.ensureAllocated(upTo: self.writeOffset + framed.count)
             try self.writeAll(framed, to: self.logDescriptor, at: self.writeOffset, path: self.logPath)
+            if self.slowFlush > .zero { usleep(UInt32(self.slowFlush.components.seconds * 1_000_000 + self.slowFlush.components.attoseconds / 1_000_000_000_000)) }
             guard fdatasync(self.logDescriptor) == 0 else { throw StorageError.posix("cannot fsync \(self.logPath)") }
             self.writeOffset += framed.count
         }

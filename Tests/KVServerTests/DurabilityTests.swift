@@ -107,6 +107,31 @@ struct DurabilityTests {
         #expect(said.contains("kept the 4 records") && said.contains("15 valid records after it"), "\(said)")
     }
 
+    @Test("with a slow disk, a read does not answer a write before that write is on disk and acknowledged")
+    func noDirtyReads() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var limits = KVServerLimits()
+        limits.slowFlush = .milliseconds(1500)
+        let server = try await RunningKVServer.start(KVServer(port: 0, dataDirectory: directory.path, limits: limits, logLevel: .critical))
+        let client = ConsulClient(.init(address: server.address))
+        let clock = ContinuousClock()
+        let writer = Task {
+            try await client.put("k", value: Array("new".utf8))
+            return clock.now
+        }
+        // Long enough for the write to be applied and waiting on its fsync; the flush takes 1.5 s.
+        try await Task.sleep(for: .milliseconds(300))
+        let read = try await client.get("k")
+        let readAt = clock.now
+        let list = try await client.list(prefix: "")
+        let acknowledged = try await writer.value
+        #expect(read.value.map { String(decoding: $0.value, as: UTF8.self) } == "new", "read after the write was applied")
+        #expect(readAt >= acknowledged - .milliseconds(100), "the read answered \(acknowledged - readAt) before the write was on disk")
+        #expect(list.value.map(\.key) == ["k"])
+        await server.stop()
+    }
+
     @Test("snapshots compact the log; deletes and sessions survive restarts")
     func snapshotAndCompaction() async throws {
         let directory = try TemporaryDirectory()
