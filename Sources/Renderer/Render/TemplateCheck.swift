@@ -40,11 +40,12 @@ struct TemplateCheck {
 
     mutating func walk(_ elements: [TemplateOutline.Element], file: String, stack: [Any], depth: Int = 0) {
         for element in elements {
-            guard problems.count < Self.maxProblems, runaway == nil else { return }
+            // Past the problem limit the walk goes on (it also decides which files are read).
+            guard runaway == nil else { return }
             switch element {
             case .variable(let name, let line):
                 if case .missing(let reason) = Self.resolve(name, in: stack) {
-                    problems.append(TemplateProblem(file: file, line: line, tag: name.text, reason: reason))
+                    report(TemplateProblem(file: file, line: line, tag: name.text, reason: reason))
                 }
             case .section(let name, _, let inverted, let body):
                 let value: Any? = if case .found(let found) = Self.resolve(name, in: stack) { found } else { nil }
@@ -58,7 +59,7 @@ struct TemplateCheck {
             case .partial(let name, let line, let body):
                 walk(body, file: file, stack: stack, depth: depth)
                 guard let partial = partials[name] else {
-                    problems.append(
+                    report(
                         TemplateProblem(
                             file: file, line: line, tag: "> \(name)",
                             reason: "no partial \(name): neither \(partialDirectory)/\(name) nor \(partialDirectory)/\(name).mustache exists"))
@@ -72,6 +73,10 @@ struct TemplateCheck {
                 walk(partial.outline.elements, file: partial.path, stack: stack, depth: depth + 1)
             }
         }
+    }
+
+    private mutating func report(_ problem: TemplateProblem) {
+        if problems.count < Self.maxProblems { problems.append(problem) }
     }
 
     enum Lookup {

@@ -209,8 +209,9 @@ extension RenderWatcher {
         for key in outputs.config.bundleKeys {
             guard let since = lastAnswer[key] ?? startedAt else { continue }
             if now - since > limit {
-                let what = lastAnswer[key] == nil ? "has not answered since the renderer started" : "last answered"
-                problems.append("KV \(what) for bundle \(key) \(Int((now - since).components.seconds)) s ago (limit \(Int(limit.components.seconds)) s)")
+                let silent = "\(Int((now - since).components.seconds)) s"
+                let what = lastAnswer[key] == nil ? "has not answered for bundle \(key) since the renderer started, \(silent) ago" : "last answered for bundle \(key) \(silent) ago"
+                problems.append("KV \(what) (limit \(Int(limit.components.seconds)) s)")
             }
         }
         for (destination, output) in state.outputs.sorted(by: { $0.key < $1.key }) {
