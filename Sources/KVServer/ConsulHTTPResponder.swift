@@ -25,6 +25,11 @@ struct ConsulHTTPResponder: HTTPResponder {
         if let datacenter = query["dc"], !datacenter.isEmpty, datacenter != CatalogEndpoint.datacenter {
             return ConsulResponse.text(.internalServerError, "No path to datacenter")
         }
+        if query.has("filter"), !path.hasPrefix("/v1/kv") {
+            // Consul filters these listings with bexpr; answering unfiltered would hand a client
+            // more than it asked for without saying so.
+            return ConsulResponse.text(.badRequest, "Failed to create boolean expression evaluator: ?filter= is not supported by git2kv kv-server")
+        }
         if query.has("stale"), query.has("consistent") {
             return ConsulResponse.text(.badRequest, "Cannot specify ?stale with ?consistent, conflicting semantics.")
         }

@@ -44,6 +44,8 @@ struct ConsulAPIEdgeTests {
         #expect(otherDC.status == 500 && otherDC.body.contains("No path to datacenter"))
         #expect(try curl(["\(base)/v1/kv/a/b?dc=dc1"]).status == 200)
         #expect(try curl(["\(base)/v1/kv/a/b?stale&consistent"]).status == 400)
+        let filtered = try curl(["\(base)/v1/catalog/services?filter=ServiceName%20%3D%3D%20web"])
+        #expect(filtered.status == 400 && filtered.body.contains("not supported"), "a filter is refused, never ignored: \(filtered.body)")
         #expect(try curl(["\(base)/v1/kv/a/b?index=1&wait=5"]).status == 400, "a wait without a unit is refused, as Go's ParseDuration does")
 
         let raw = try curl(["\(base)/v1/kv/a/b?raw"])
