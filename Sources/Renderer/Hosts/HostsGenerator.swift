@@ -58,9 +58,10 @@ public actor HostsGenerator {
     }
 
     private func publishWhileLeading(_ lock: LeaderLock) async {
-        // The owner is the generator role, not a node: whichever node holds the lock writes.
+        // The lock, not a node, owns the key: whichever generator holds it writes (and takes
+        // over from bundles older versions recorded under a host name).
         let publisher = BundlePublisher(
-            store: kv, key: key, minLines: config.minLines, stopKey: config.stopKey, owner: "git2kv hosts (\(lock.key))")
+            store: kv, key: key, minLines: config.minLines, stopKey: config.stopKey, owner: "git2kv hosts (\(lock.key))", takeOver: true)
         let backoff = Backoff(initial: .milliseconds(500), maximum: config.refresh)
         var index: UInt64?
         var failures = 0

@@ -64,7 +64,7 @@ public struct BundlePublisher: Sendable {
             files: files)
         let current = try await read(key, what: "bundle")
         if let current {
-            try checkOwnership(of: current.value)
+            try checkNotSynced(current.value)
             if Self.digest(of: current.value) == bundle.digest { return .unchanged(digest: bundle.digest) }
             try checkOwner(of: current.value)
         } else {
@@ -90,7 +90,7 @@ public struct BundlePublisher: Sendable {
 
     /// A value `git2kv sync` wrote (a chunk manifest, or a bundle from a git repository) is not
     /// published over: the next sync would put it back, and the two would take turns.
-    private func checkOwnership(of value: [UInt8]) throws(RenderError) {
+    private func checkNotSynced(_ value: [UInt8]) throws(RenderError) {
         if (try? ChunkManifest.decode(value)) != nil {
             throw RenderError(.guardFailed, "\(key) holds a bundle synced from git (chunked); publish refuses to write over it")
         }
