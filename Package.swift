@@ -106,7 +106,7 @@ let package = Package(
         ),
         .target(
             name: "StructuredText",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["BundleFormat", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         .target(

@@ -1,3 +1,5 @@
+import BundleFormat
+
 /// A parsed JSON, YAML or .properties file, every scalar kept as written in the file (`1.10`,
 /// `0644`, `yes`), with its type beside it.
 public indirect enum StructuredValue: Sendable, Equatable {
@@ -31,7 +33,7 @@ public indirect enum StructuredValue: Sendable, Equatable {
             out += "{"
             for (position, member) in members.enumerated() {
                 if position > 0 { out += "," }
-                out += JSONText.quoted(member.name) + ":"
+                out += JSONString.quoted(member.name) + ":"
                 member.value.writeJSON(into: &out)
             }
             out += "}"
@@ -80,33 +82,15 @@ public struct StructuredScalar: Sendable, Equatable {
 
     private static func defaultJSON(text: String, kind: Kind) -> String {
         switch kind {
-        case .string: JSONText.quoted(text)
+        case .string: JSONString.quoted(text)
         case .null: "null"
         case .boolean(let value): value ? "true" : "false"
-        case .integer, .float: JSONText.isNumber(text) ? text : JSONText.quoted(text)
+        case .integer, .float: JSONText.isNumber(text) ? text : JSONString.quoted(text)
         }
     }
 }
 
 enum JSONText {
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
     /// The line where brackets outside strings first nest deeper than `limit`, or nil.
     static func lineBeyondNesting(_ bytes: [UInt8], limit: Int) -> Int? {
         var depth = 0

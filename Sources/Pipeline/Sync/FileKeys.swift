@@ -1,4 +1,5 @@
 import Foundation
+import StructuredText
 import GitKit
 
 /// The `files` layout (git2consul's): which keys one file produces under the mapping's prefix,
@@ -22,7 +23,7 @@ struct FileKeys: Sendable {
     /// The key of a file (relative to the source), before expansion.
     func fileKey(_ path: String) -> String {
         var name = path
-        if target.mapping.expandKeys, target.mapping.ignoreFileExtension, StructuredLeaves.format(of: path) != nil,
+        if target.mapping.expandKeys, target.mapping.ignoreFileExtension, StructuredFormat.of(path: path) != nil,
             let dot = name.lastIndex(of: "."), !name[name.index(after: dot)...].contains("/")
         {
             name = String(name[..<dot])
@@ -53,7 +54,7 @@ struct FileKeys: Sendable {
         if let problem = validator.problem(path: repoPath, content: content) { return .rejected(problem) }
         let base = fileKey(path)
         var produced: [String: [UInt8]] = [:]
-        if target.mapping.expandKeys, kind != .symlink, let format = StructuredLeaves.format(of: path) {
+        if target.mapping.expandKeys, kind != .symlink, let format = StructuredFormat.of(path: path) {
             let leaves: [(path: String, value: [UInt8])]
             do {
                 leaves = try StructuredLeaves.leaves(of: content, format: format)

@@ -6,12 +6,8 @@ import Yams
 /// `expand_keys` does: object keys are percent-encoded like JavaScript's encodeURIComponent,
 /// array elements get their index as a key, and a null leaf becomes an empty value.
 enum StructuredLeaves {
-    typealias Format = StructuredFormat
-
-    static func format(of path: String) -> Format? { StructuredFormat.of(path: path) }
-
     /// Leaves as (path below the file's key, value); an empty path is the file's key itself.
-    static func leaves(of content: [UInt8], format: Format) throws -> [(path: String, value: [UInt8])] {
+    static func leaves(of content: [UInt8], format: StructuredFormat) throws -> [(path: String, value: [UInt8])] {
         var result: [(String, [UInt8])] = []
         switch format {
         case .json:
