@@ -64,9 +64,10 @@ public struct BundlePublisher: Sendable {
             files: files)
         let current = try await read(key, what: "bundle")
         if let current {
-            try checkNotSynced(current.value)
-            if Self.digest(of: current.value) == bundle.digest { return .unchanged(digest: bundle.digest) }
-            try checkOwner(of: current.value)
+            let stored = StoredBundle(current.value)
+            try checkNotSynced(stored)
+            if stored.digest == bundle.digest { return .unchanged(digest: bundle.digest) }
+            try checkOwner(of: stored)
         } else {
             try await checkNotUnderSyncedPrefix()
         }
@@ -90,21 +91,22 @@ public struct BundlePublisher: Sendable {
 
     /// A value `git2kv sync` wrote (a chunk manifest, or a bundle from a git repository) is not
     /// published over: the next sync would put it back, and the two would take turns.
-    private func checkNotSynced(_ value: [UInt8]) throws(RenderError) {
-        if (try? ChunkManifest.decode(value)) != nil {
+    private func checkNotSynced(_ stored: StoredBundle) throws(RenderError) {
+        switch stored {
+        case .manifest:
             throw RenderError(.guardFailed, "\(key) holds a bundle synced from git (chunked); publish refuses to write over it")
-        }
-        guard let header = try? BundleDecoder.decodeHeader(value) else { return }
-        guard Self.publishedRepos.contains(header.source.repo) else {
+        case .bundle(let header) where !Self.publishedRepos.contains(header.source.repo):
             let commit = header.commit.id.prefix(12)
             throw RenderError(
                 .guardFailed,
                 "\(key) holds a bundle synced from git (repo \(header.source.repo), commit \(commit)); publish refuses to write over it, the next sync would put it back")
+        case .bundle, .other:
+            return
         }
     }
 
-    private func checkOwner(of value: [UInt8]) throws(RenderError) {
-        guard !takeOver, let header = try? BundleDecoder.decodeHeader(value), header.commit.author != owner else { return }
+    private func checkOwner(of stored: StoredBundle) throws(RenderError) {
+        guard !takeOver, case .bundle(let header) = stored, header.commit.author != owner else { return }
         let when = Date(timeIntervalSince1970: TimeInterval(header.commit.time))
         throw RenderError(
             .guardFailed,
@@ -125,17 +127,36 @@ public struct BundlePublisher: Sendable {
         }
     }
 
-    /// The digest of a stored bundle (or manifest), nil when the value is not one.
-    static func digest(of value: [UInt8]) -> String? {
-        if let manifest = try? ChunkManifest.decode(value) { return manifest.digest }
-        return try? BundleDecoder.decodeHeader(value).digest
-    }
-
     private func read(_ key: String, what: String) async throws(RenderError) -> KVEntry? {
         do {
             return try await store.get(key).value
         } catch {
             throw RenderError(.kv, "cannot read \(what) \(key): \(error)")
+        }
+    }
+}
+
+/// What a key holds, decoded once: a chunk manifest, a bundle's header, or something else.
+private enum StoredBundle {
+    case manifest(ChunkManifest)
+    case bundle(BundleHeader)
+    case other
+
+    init(_ value: [UInt8]) {
+        if let manifest = try? ChunkManifest.decode(value) {
+            self = .manifest(manifest)
+        } else if let header = try? BundleDecoder.decodeHeader(value) {
+            self = .bundle(header)
+        } else {
+            self = .other
+        }
+    }
+
+    var digest: String? {
+        switch self {
+        case .manifest(let manifest): manifest.digest
+        case .bundle(let header): header.digest
+        case .other: nil
         }
     }
 }
