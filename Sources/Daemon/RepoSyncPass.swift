@@ -51,6 +51,8 @@ struct RepoSyncPass: Sendable {
         } catch {
             outcome.mirrorError = error
         }
+        // The mirror is closed: what libgit2 allocated for this pass is free, give its pages back.
+        await FreedMemory.returnToSystem()
         return outcome
     }
 }
