@@ -202,6 +202,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "git2kv-kv-scale-benchmarks",
+            dependencies: ["KV", "TestFixtures", "BenchmarkSupport"],
+            path: "Benchmarks/KVScale",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "git2kv-sync-benchmarks",
             dependencies: ["GitKit", "KV", "KVServer", "Pipeline", "TestFixtures", "BenchmarkSupport"],
             path: "Benchmarks/Sync",

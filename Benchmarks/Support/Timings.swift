@@ -1,7 +1,7 @@
 import Foundation
 
 /// Repeated timings of one operation, summarised by their median (the machines are noisy).
-public struct Timings {
+public struct Timings: Sendable {
     public let name: String
     public private(set) var samples: [Duration] = []
 

@@ -24,7 +24,7 @@ struct ACLEndpoint {
         var policies: [Link]?
     }
 
-    func respond(_ rest: String) async -> Response {
+    func respond(_ rest: String) async throws(StorageError) -> Response {
         guard await call.store.aclsEnabled else { return ConsulResponse.text(.unauthorized, "ACL support disabled") }
         let parts = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         if call.method == .get, parts == ["token", "self"] { return await selfToken() }
@@ -34,7 +34,7 @@ struct ACLEndpoint {
         case (.get, "policies", ""):
             return ConsulResponse.json(await call.store.policies.map(ACLJSON.Policy.init), index: index)
         case (.put, "policy", let id):
-            return await savePolicy(id: id.isEmpty ? nil : id)
+            return try await savePolicy(id: id.isEmpty ? nil : id)
         case (.get, "policy", let id) where id.hasPrefix("name/"):
             guard let policy = await call.store.policy(named: String(id.dropFirst(5))) else { return notFound("policy") }
             return ConsulResponse.json(ACLJSON.Policy(policy: policy), index: index)
@@ -42,16 +42,16 @@ struct ACLEndpoint {
             guard let policy = await call.store.policy(id: id) else { return notFound("policy") }
             return ConsulResponse.json(ACLJSON.Policy(policy: policy), index: index)
         case (.delete, "policy", let id):
-            return ConsulResponse.json(await call.store.deletePolicy(id: id))
+            return ConsulResponse.json(try await call.store.deletePolicy(id: id))
         case (.get, "tokens", ""):
             return ConsulResponse.json(await tokensJSON(await call.store.tokens), index: index)
         case (.put, "token", let accessor):
-            return await saveToken(accessorID: accessor.isEmpty ? nil : accessor)
+            return try await saveToken(accessorID: accessor.isEmpty ? nil : accessor)
         case (.get, "token", let accessor):
             guard let token = await call.store.token(accessorID: accessor) else { return notFound("token") }
             return ConsulResponse.json(await tokensJSON([token])[0], index: index)
         case (.delete, "token", let accessor):
-            return ConsulResponse.json(await call.store.deleteToken(accessorID: accessor))
+            return ConsulResponse.json(try await call.store.deleteToken(accessorID: accessor))
         default:
             return ConsulResponse.text(.notFound, "Not found: \(call.method) /v1/acl/\(rest)")
         }
@@ -68,7 +68,7 @@ struct ACLEndpoint {
         return ConsulResponse.json(await tokensJSON([token])[0])
     }
 
-    private func savePolicy(id: String?) async -> Response {
+    private func savePolicy(id: String?) async throws(StorageError) -> Response {
         let request: PolicyRequest
         switch await call.decodeBody(PolicyRequest.self) {
         case .success(let decoded): request = decoded
@@ -86,11 +86,11 @@ struct ACLEndpoint {
         } catch {
             return ConsulResponse.text(.badRequest, "\(error)")
         }
-        let policy = await call.store.savePolicy(id: id, name: name, description: request.description ?? "", rulesText: text, rules: rules)
+        let policy = try await call.store.savePolicy(id: id, name: name, description: request.description ?? "", rulesText: text, rules: rules)
         return ConsulResponse.json(ACLJSON.Policy(policy: policy))
     }
 
-    private func saveToken(accessorID: String?) async -> Response {
+    private func saveToken(accessorID: String?) async throws(StorageError) -> Response {
         let request: TokenRequest
         switch await call.decodeBody(TokenRequest.self) {
         case .success(let decoded): request = decoded
@@ -109,7 +109,7 @@ struct ACLEndpoint {
         if accessorID == nil, let secret = request.secretid, await call.store.token(secret: secret) != nil {
             return ConsulResponse.text(.badRequest, "Invalid Token: SecretID is already in use")
         }
-        let token = await call.store.saveToken(
+        let token = try await call.store.saveToken(
             accessorID: accessorID ?? request.accessorid, secretID: request.secretid, description: request.description ?? "",
             policyIDs: policyIDs)
         return ConsulResponse.json(await tokensJSON([token])[0])

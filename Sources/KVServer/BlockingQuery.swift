@@ -40,11 +40,13 @@ struct BlockingQuery {
     }
 
     /// The answer, returned once everything the store held when it was taken is on disk: a
-    /// read never shows a write that a crash could still lose.
+    /// read never shows a write that a crash could still lose. When the disk refused those
+    /// writes they were taken back, and the answer is taken again without them.
     private func durably(_ answer: () async -> (response: Response, index: UInt64)) async -> (response: Response, index: UInt64) {
-        let result = await answer()
-        await store.durable(upTo: await store.currentIndex)
-        return result
+        while true {
+            let result = await answer()
+            if await store.durable(upTo: await store.currentIndex) { return result }
+        }
     }
 }
 

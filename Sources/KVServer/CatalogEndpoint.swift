@@ -43,10 +43,10 @@ struct CatalogEndpoint {
     static let datacenter = "dc1"
     private static let checkStatuses: Set<String> = ["passing", "warning", "critical", "maintenance"]
 
-    func respond(_ rest: String) async -> Response {
+    func respond(_ rest: String) async throws(StorageError) -> Response {
         switch (call.method, rest) {
-        case (.put, "register"): return await register()
-        case (.put, "deregister"): return await deregister()
+        case (.put, "register"): return try await register()
+        case (.put, "deregister"): return try await deregister()
         case (.get, "datacenters"): return ConsulResponse.json([Self.datacenter])
         case (.get, "nodes"):
             return await read { nodes in nodes.map(CatalogJSON.Node.init) }
@@ -112,7 +112,7 @@ struct CatalogEndpoint {
         }
     }
 
-    private func register() async -> Response {
+    private func register() async throws(StorageError) -> Response {
         let request: RegisterRequest
         switch await call.decodeBody(RegisterRequest.self) {
         case .success(let decoded): request = decoded
@@ -142,11 +142,11 @@ struct CatalogEndpoint {
         let registration = CatalogRegistration(
             node: node, id: request.id, address: address, taggedAddresses: request.taggedaddresses ?? [:],
             meta: request.nodemeta ?? [:], service: service, checks: checks)
-        await call.store.register(registration, datacenter: Self.datacenter)
+        try await call.store.register(registration, datacenter: Self.datacenter)
         return ConsulResponse.json(true)
     }
 
-    private func deregister() async -> Response {
+    private func deregister() async throws(StorageError) -> Response {
         let request: DeregisterRequest
         switch await call.decodeBody(DeregisterRequest.self) {
         case .success(let decoded): request = decoded
@@ -154,7 +154,7 @@ struct CatalogEndpoint {
         }
         guard let node = request.node, !node.isEmpty else { return ConsulResponse.text(.badRequest, "Must provide node") }
         guard call.authorizer.allows(.node, node, .write) else { return call.forbidden(.node, node, .write) }
-        await call.store.deregister(node: node, serviceID: request.serviceid, checkID: request.checkid)
+        try await call.store.deregister(node: node, serviceID: request.serviceid, checkID: request.checkid)
         return ConsulResponse.json(true)
     }
 }

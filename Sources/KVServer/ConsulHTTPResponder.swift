@@ -15,6 +15,15 @@ struct ConsulHTTPResponder: HTTPResponder {
 
     func respond(to request: Request, context: Context) async throws -> Response {
         requests.increment()
+        do throws(StorageError) {
+            return try await route(request)
+        } catch {
+            // Consul answers a write its raft log cannot take with 500 and the reason.
+            return ConsulResponse.text(.internalServerError, "write not made: \(error.message)")
+        }
+    }
+
+    private func route(_ request: Request) async throws(StorageError) -> Response {
         let rawPath = request.uri.path
         if rawPath.contains("//") {
             // Consul's HTTP mux cleans paths: a doubled slash is redirected, never a key of its own.
@@ -39,15 +48,15 @@ struct ConsulHTTPResponder: HTTPResponder {
         }
         let call = ConsulCall(request: request, path: path, query: query, token: token, authorizer: authorizer, store: store, limits: limits)
         if let key = path.dropPrefix("/v1/kv/") ?? (path == "/v1/kv" ? "" : nil) {
-            return await KVEndpoint(call: call).respond(key: key)
+            return try await KVEndpoint(call: call).respond(key: key)
         }
-        if let rest = path.dropPrefix("/v1/session/") { return await SessionEndpoint(call: call).respond(rest) }
-        if let rest = path.dropPrefix("/v1/catalog/") { return await CatalogEndpoint(call: call).respond(rest) }
+        if let rest = path.dropPrefix("/v1/session/") { return try await SessionEndpoint(call: call).respond(rest) }
+        if let rest = path.dropPrefix("/v1/catalog/") { return try await CatalogEndpoint(call: call).respond(rest) }
         if let rest = path.dropPrefix("/v1/health/") { return await CatalogEndpoint(call: call).health(rest) }
-        if let rest = path.dropPrefix("/v1/acl/") { return await ACLEndpoint(call: call).respond(rest) }
+        if let rest = path.dropPrefix("/v1/acl/") { return try await ACLEndpoint(call: call).respond(rest) }
         switch (request.method, path) {
         case (.put, "/v1/txn"):
-            return await TxnEndpoint(call: call).respond()
+            return try await TxnEndpoint(call: call).respond()
         case (.get, "/v1/status/leader"):
             return ConsulResponse.json("127.0.0.1:8300")
         case (.get, "/v1/status/peers"):

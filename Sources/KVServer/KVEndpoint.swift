@@ -10,14 +10,14 @@ struct KVEndpoint {
     private var store: ServerStore { call.store }
     private var query: QueryParameters { call.query }
 
-    func respond(key: String) async -> Response {
+    func respond(key: String) async throws(StorageError) -> Response {
         if let problem = KeyRules.problem(with: key, method: call.method) {
             return ConsulResponse.text(.badRequest, problem)
         }
         switch call.method {
         case .get: return await read(key: key)
-        case .put: return await write(key: key)
-        case .delete: return await delete(key: key)
+        case .put: return try await write(key: key)
+        case .delete: return try await delete(key: key)
         default: return ConsulResponse.text(.methodNotAllowed, "Method \(call.method) not allowed on /v1/kv")
         }
     }
@@ -61,7 +61,7 @@ struct KVEndpoint {
         return names
     }
 
-    private func write(key: String) async -> Response {
+    private func write(key: String) async throws(StorageError) -> Response {
         if ["cas", "acquire", "release"].filter(query.has).count > 1 { return ConsulResponse.conflictingFlags(call.request) }
         guard case .success(let flags) = query.unsigned("flags") else {
             return ConsulResponse.text(.badRequest, "Invalid flags: \(query["flags"] ?? "")")
@@ -76,19 +76,19 @@ struct KVEndpoint {
         case .failure(let tooLarge): return ConsulResponse.tooLarge(tooLarge, limit: call.limits.maxValueSize)
         }
         if let session = query["acquire"] {
-            switch await store.acquire(key, value: body, flags: flags ?? 0, session: session) {
+            switch try await store.acquire(key, value: body, flags: flags ?? 0, session: session) {
             case .acquired: return ConsulResponse.json(true)
             case .heldByOther: return ConsulResponse.json(false)
             case .invalidSession: return ConsulResponse.text(.internalServerError, "invalid session \"\(session)\"")
             }
         }
         if let session = query["release"] {
-            return ConsulResponse.json(await store.release(key, value: body, flags: flags ?? 0, session: session))
+            return ConsulResponse.json(try await store.release(key, value: body, flags: flags ?? 0, session: session))
         }
-        return ConsulResponse.json(await store.put(key, value: body, flags: flags ?? 0, cas: cas))
+        return ConsulResponse.json(try await store.put(key, value: body, flags: flags ?? 0, cas: cas))
     }
 
-    private func delete(key: String) async -> Response {
+    private func delete(key: String) async throws(StorageError) -> Response {
         if query.has("recurse"), query.has("cas") { return ConsulResponse.conflictingFlags(call.request) }
         if key.isEmpty, !query.has("recurse") { return ConsulResponse.text(.badRequest, "Missing key name") }
         guard case .success(let cas) = query.unsigned("cas") else {
@@ -96,10 +96,10 @@ struct KVEndpoint {
         }
         if query.has("recurse") {
             guard call.authorizer.allowsWriteOfPrefix(key) else { return call.forbidden(.key, key, .write) }
-            await store.deleteTree(prefix: key)
+            try await store.deleteTree(prefix: key)
             return ConsulResponse.json(true)
         }
         guard call.authorizer.allows(.key, key, .write) else { return call.forbidden(.key, key, .write) }
-        return ConsulResponse.json(await store.delete(key, cas: cas))
+        return ConsulResponse.json(try await store.delete(key, cas: cas))
     }
 }

@@ -5,7 +5,10 @@ import KV
 struct KVTable: Sendable {
     /// By key bytes: keys that Unicode calls equal (NFC and NFD) are distinct keys here.
     private var entries: [ByteKey: KVEntry] = [:]
-    private var sortedKeys: [String] = []
+    private var sortedKeys = SortedKeyList()
+    /// While a log is replayed, new keys are not put in order one by one (each insert moves
+    /// the keys after it); `finishReplay` sorts them once.
+    private var orderDeferred = false
     private var tombstones: [ByteKey: UInt64] = [:]
     /// The highest index of a reaped tombstone: a floor for every prefix index from then on.
     private var reapedFloor: UInt64 = 0
@@ -15,7 +18,7 @@ struct KVTable: Sendable {
 
     init(entries: [KVEntry], tombstones: [String: UInt64], reapedFloor: UInt64) {
         for entry in entries { self.entries[ByteKey(entry.key)] = entry }
-        sortedKeys = self.entries.keys.map(\.string).sorted { $0.sortsBefore($1) }
+        sortedKeys = SortedKeyList(sorted: self.entries.keys.map(\.string).sorted { $0.sortsBefore($1) })
         for (key, index) in tombstones { self.tombstones[ByteKey(key)] = index }
         self.reapedFloor = reapedFloor
     }
@@ -25,11 +28,8 @@ struct KVTable: Sendable {
     var count: Int { entries.count }
 
     /// Keys starting with `prefix`, in order.
-    func keys(prefix: String) -> ArraySlice<String> {
-        let start = firstPosition(notBelow: prefix)
-        var end = start
-        while end < sortedKeys.count, sortedKeys[end].hasKeyPrefix(prefix) { end += 1 }
-        return sortedKeys[start..<end]
+    func keys(prefix: String) -> [String] {
+        sortedKeys.keys(from: prefix) { $0.hasKeyPrefix(prefix) }
     }
 
     func entries(prefix: String) -> [KVEntry] {
@@ -57,13 +57,70 @@ struct KVTable: Sendable {
         if let entry {
             entries[byteKey] = entry
             tombstones[byteKey] = nil
-            if !existed { sortedKeys.insert(key, at: firstPosition(notBelow: key)) }
+            if !existed, !orderDeferred { sortedKeys.insert(key) }
         } else if existed {
             entries[byteKey] = nil
-            sortedKeys.remove(at: firstPosition(notBelow: key))
+            if !orderDeferred { sortedKeys.remove(key) }
             tombstones[byteKey] = index
             if tombstones.count > Self.tombstoneLimit { reapOldestTombstones() }
         }
+    }
+
+    /// What one key was before a change: enough to put it back exactly.
+    struct SavedKey: Sendable {
+        let key: String
+        let entry: KVEntry?
+        let tombstone: UInt64?
+    }
+
+    func saved(_ key: String) -> SavedKey {
+        SavedKey(key: key, entry: entries[ByteKey(key)], tombstone: tombstones[ByteKey(key)])
+    }
+
+    /// Puts a key back as `saved` recorded it (undoing a change that could not be made durable).
+    mutating func restore(_ saved: SavedKey) {
+        let byteKey = ByteKey(saved.key)
+        let exists = entries[byteKey] != nil
+        entries[byteKey] = saved.entry
+        tombstones[byteKey] = saved.tombstone
+        if saved.entry != nil, !exists, !orderDeferred { sortedKeys.insert(saved.key) }
+        if saved.entry == nil, exists, !orderDeferred { sortedKeys.remove(saved.key) }
+    }
+
+    mutating func startReplay() { orderDeferred = true }
+
+    mutating func finishReplay() {
+        guard orderDeferred else { return }
+        orderDeferred = false
+        sortedKeys = SortedKeyList(sorted: entries.keys.map(\.string).sorted { $0.sortsBefore($1) })
+    }
+
+    /// Up to `limit` entries in key order after `key` (from the first when nil): a snapshot
+    /// walks the table in such pieces while writes go on between them.
+    func entries(after key: String?, limit: Int) -> [KVEntry] {
+        sortedKeys.keys(from: key ?? "", inclusive: key == nil, limit: limit).compactMap { entries[ByteKey($0)] }
+    }
+
+    var tombstoneList: [(key: String, index: UInt64)] {
+        tombstones.map { ($0.key.string, $0.value) }.sorted { $0.key.sortsBefore($1.key) }
+    }
+
+    var reapedIndexFloor: UInt64 { reapedFloor }
+
+    /// A table from a snapshot's pieces; entries arrive in key order (checked, sorted if not).
+    init(orderedEntries: [KVEntry], tombstones: [(key: String, index: UInt64)], reapedFloor: UInt64) {
+        entries.reserveCapacity(orderedEntries.count)
+        var inOrder = true
+        var previous: String?
+        for entry in orderedEntries {
+            entries[ByteKey(entry.key)] = entry
+            if let previous, !previous.sortsBefore(entry.key) { inOrder = false }
+            previous = entry.key
+        }
+        sortedKeys = SortedKeyList(
+            sorted: inOrder && entries.count == orderedEntries.count ? orderedEntries.map(\.key) : entries.keys.map(\.string).sorted { $0.sortsBefore($1) })
+        for (key, index) in tombstones { self.tombstones[ByteKey(key)] = index }
+        self.reapedFloor = reapedFloor
     }
 
     private mutating func reapOldestTombstones() {
@@ -74,19 +131,10 @@ struct KVTable: Sendable {
             reapedFloor = max(reapedFloor, index)
         }
     }
-
-    private func firstPosition(notBelow key: String) -> Int {
-        var low = 0
-        var high = sortedKeys.count
-        while low < high {
-            let middle = (low + high) / 2
-            if sortedKeys[middle].sortsBefore(key) { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
 }
 
-extension KVTable: Codable {
+/// Reads the JSON snapshots of earlier versions (`snapshot.json`); new ones are `SnapshotFormat`.
+extension KVTable: Decodable {
     private enum CodingKeys: String, CodingKey { case entries, tombstones, tombstoneList, reapedFloor }
 
     private struct Tombstone: Codable {
@@ -105,14 +153,5 @@ extension KVTable: Codable {
         for tombstone in try container.decodeIfPresent([Tombstone].self, forKey: .tombstoneList) ?? [] {
             self.tombstones[ByteKey(tombstone.key)] = tombstone.index
         }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(sortedKeys.compactMap { entries[ByteKey($0)] }, forKey: .entries)
-        // Twins cannot both be dictionary keys of the JSON object; a list keeps each as its bytes.
-        try container.encode(
-            tombstones.map { Tombstone(key: $0.key.string, index: $0.value) }.sorted { $0.key.sortsBefore($1.key) }, forKey: .tombstoneList)
-        try container.encode(reapedFloor, forKey: .reapedFloor)
     }
 }

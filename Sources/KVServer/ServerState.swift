@@ -3,7 +3,7 @@ import KV
 
 /// Everything the server stores. It changes only through `apply`, both when serving and when
 /// replaying the write-ahead log, so a restart rebuilds exactly what was acknowledged.
-struct ServerState: Codable, Sendable {
+struct ServerState: Decodable, Sendable {
     /// The index of the last change (Consul's raft index).
     var index: UInt64 = 1
     var kv = KVTable()
@@ -26,7 +26,25 @@ struct ServerState: Codable, Sendable {
         return state
     }
 
-    mutating func apply(_ record: ChangeRecord) {
+    /// Applies `record` and returns how to take it back (for a write that could not be made durable).
+    @discardableResult
+    mutating func apply(_ record: ChangeRecord) -> StateUndo {
+        var undo = StateUndo(index: index, catalogIndex: catalogIndex)
+        for change in record.changes {
+            switch change {
+            case .key(let key, _): undo.restores.append(.key(kv.saved(key)))
+            case .session(let id, _): undo.restores.append(.session(id, sessions[id]))
+            case .node(let name, _): undo.restores.append(.node(name, catalog[name]))
+            case .policy(let id, _): undo.restores.append(.policy(id, policies[id]))
+            case .token(let secret, _): undo.restores.append(.token(secret, tokens[secret]))
+            }
+        }
+        replay(record)
+        return undo
+    }
+
+    /// Applies `record` without keeping what it replaced (replaying the log).
+    mutating func replay(_ record: ChangeRecord) {
         index = max(index, record.index)
         for change in record.changes {
             switch change {
@@ -38,6 +56,39 @@ struct ServerState: Codable, Sendable {
             case .policy(let id, let policy): policies[id] = policy
             case .token(let secret, let token): tokens[secret] = token
             }
+        }
+    }
+}
+
+/// What a record replaced, in order: reverting puts every part back and the indexes with them.
+struct StateUndo: Sendable {
+    enum Restore: Sendable {
+        case key(KVTable.SavedKey)
+        case session(String, SessionRecord?)
+        case node(String, CatalogNode?)
+        case policy(String, ACLPolicy?)
+        case token(String, ACLToken?)
+    }
+
+    let index: UInt64
+    let catalogIndex: UInt64
+    var restores: [Restore] = []
+}
+
+extension ServerState {
+    mutating func revert(_ undo: StateUndo) {
+        for restore in undo.restores.reversed() { revertPart(restore) }
+        index = undo.index
+        catalogIndex = undo.catalogIndex
+    }
+
+    mutating func revertPart(_ restore: StateUndo.Restore) {
+        switch restore {
+        case .key(let saved): kv.restore(saved)
+        case .session(let id, let session): sessions[id] = session
+        case .node(let name, let node): catalog[name] = node
+        case .policy(let id, let policy): policies[id] = policy
+        case .token(let secret, let token): tokens[secret] = token
         }
     }
 }

@@ -21,19 +21,19 @@ extension ServerStore {
     func policy(named name: String) -> ACLPolicy? { state.policies.values.first { $0.name == name } }
 
     /// Creates a policy, or updates the one with `id`.
-    func savePolicy(id: String?, name: String, description: String, rulesText: String, rules: ACLRules) async -> ACLPolicy {
+    func savePolicy(id: String?, name: String, description: String, rulesText: String, rules: ACLRules) async throws(StorageError) -> ACLPolicy {
         let index = state.index + 1
         let existing = id.flatMap { state.policies[$0] }
         let policy = ACLPolicy(
             id: existing?.id ?? UUID().uuidString.lowercased(), name: name, description: description, rulesText: rulesText,
             rules: rules, createIndex: existing?.createIndex ?? index, modifyIndex: index)
-        await commit([.policy(policy.id, policy)])
+        try await commit([.policy(policy.id, policy)])
         return policy
     }
 
-    func deletePolicy(id: String) async -> Bool {
+    func deletePolicy(id: String) async throws(StorageError) -> Bool {
         guard state.policies[id] != nil else { return false }
-        await commit([.policy(id, nil)])
+        try await commit([.policy(id, nil)])
         return true
     }
 
@@ -43,20 +43,20 @@ extension ServerStore {
 
     func token(secret: String) -> ACLToken? { state.tokens[secret] }
 
-    func saveToken(accessorID: String?, secretID: String?, description: String, policyIDs: [String]) async -> ACLToken {
+    func saveToken(accessorID: String?, secretID: String?, description: String, policyIDs: [String]) async throws(StorageError) -> ACLToken {
         let index = state.index + 1
         let existing = accessorID.flatMap { token(accessorID: $0) }
         let saved = ACLToken(
             accessorID: existing?.accessorID ?? accessorID ?? UUID().uuidString.lowercased(),
             secretID: existing?.secretID ?? secretID ?? UUID().uuidString.lowercased(), description: description,
             policyIDs: policyIDs, isManagement: false, createIndex: existing?.createIndex ?? index, modifyIndex: index)
-        await commit([.token(saved.secretID, saved)])
+        try await commit([.token(saved.secretID, saved)])
         return saved
     }
 
-    func deleteToken(accessorID: String) async -> Bool {
+    func deleteToken(accessorID: String) async throws(StorageError) -> Bool {
         guard let token = token(accessorID: accessorID) else { return false }
-        await commit([.token(token.secretID, nil)])
+        try await commit([.token(token.secretID, nil)])
         return true
     }
 }

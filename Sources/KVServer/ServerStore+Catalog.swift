@@ -34,7 +34,7 @@ extension ServerStore {
 
     var nodes: [CatalogNode] { state.catalog.values.sorted { $0.name < $1.name } }
 
-    func register(_ registration: CatalogRegistration, datacenter: String) async {
+    func register(_ registration: CatalogRegistration, datacenter: String) async throws(StorageError) {
         let index = state.index + 1
         var node = state.catalog[registration.node] ?? CatalogNode(
             id: registration.id ?? UUID().uuidString.lowercased(), name: registration.node, address: registration.address,
@@ -57,14 +57,14 @@ extension ServerStore {
                 serviceID: check.serviceID, serviceName: node.services[check.serviceID]?.name ?? "",
                 createIndex: existing?.createIndex ?? index, modifyIndex: index)
         }
-        await commit([.node(node.name, node)])
+        try await commit([.node(node.name, node)])
     }
 
     /// Removes a service, a check, or (with neither) the whole node.
-    func deregister(node name: String, serviceID: String?, checkID: String?) async {
+    func deregister(node name: String, serviceID: String?, checkID: String?) async throws(StorageError) {
         guard var node = state.catalog[name] else { return }
         if serviceID == nil, checkID == nil {
-            await commit([.node(name, nil)])
+            try await commit([.node(name, nil)])
             return
         }
         if let serviceID {
@@ -73,6 +73,6 @@ extension ServerStore {
         }
         if let checkID { node.checks[checkID] = nil }
         node.modifyIndex = state.index + 1
-        await commit([.node(name, node)])
+        try await commit([.node(name, node)])
     }
 }

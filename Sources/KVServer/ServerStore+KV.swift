@@ -25,40 +25,40 @@ extension ServerStore {
         return (outcome, transaction.changes)
     }
 
-    func put(_ key: String, value: [UInt8], flags: UInt64, cas: UInt64?) async -> Bool {
+    func put(_ key: String, value: [UInt8], flags: UInt64, cas: UInt64?) async throws(StorageError) -> Bool {
         let (written, changes) = planned { $0.put(key, value: value, flags: flags, cas: cas) }
         guard written else { return false }
-        await commit(changes)
+        try await commit(changes)
         return true
     }
 
-    func delete(_ key: String, cas: UInt64?) async -> Bool {
+    func delete(_ key: String, cas: UInt64?) async throws(StorageError) -> Bool {
         let (deleted, changes) = planned { $0.delete(key, cas: cas) }
         guard deleted else { return false }
-        await commit(changes)
+        try await commit(changes)
         return true
     }
 
-    func deleteTree(prefix: String) async {
+    func deleteTree(prefix: String) async throws(StorageError) {
         let (_, changes) = planned { $0.deleteTree(prefix: prefix) }
-        await commit(changes)
+        try await commit(changes)
     }
 
-    func acquire(_ key: String, value: [UInt8], flags: UInt64, session: String) async -> KVTransactionState.LockOutcome {
+    func acquire(_ key: String, value: [UInt8], flags: UInt64, session: String) async throws(StorageError) -> KVTransactionState.LockOutcome {
         let (outcome, changes) = planned { $0.acquire(key, value: value, flags: flags, session: session) }
-        if outcome == .acquired { await commit(changes) }
+        if outcome == .acquired { try await commit(changes) }
         return outcome
     }
 
-    func release(_ key: String, value: [UInt8], flags: UInt64, session: String) async -> Bool {
+    func release(_ key: String, value: [UInt8], flags: UInt64, session: String) async throws(StorageError) -> Bool {
         let (released, changes) = planned { $0.release(key, value: value, flags: flags, session: session) }
         guard released else { return false }
-        await commit(changes)
+        try await commit(changes)
         return true
     }
 
     /// Applies every operation or none; returns the entries reads and writes report and the index.
-    func apply(_ operations: [KVOperation]) async -> Result<(entries: [KVEntry], index: UInt64), TransactionRollback> {
+    func apply(_ operations: [KVOperation]) async throws(StorageError) -> Result<(entries: [KVEntry], index: UInt64), TransactionRollback> {
         let ((results, failures), changes) = planned { transaction in
             var results: [KVEntry] = []
             var failures: [KVTransactionFailure] = []
@@ -71,7 +71,7 @@ extension ServerStore {
             return (results, failures)
         }
         guard failures.isEmpty else { return .failure(TransactionRollback(failures: failures)) }
-        let index = await commit(changes)
+        let index = try await commit(changes)
         return .success((results, index))
     }
 }

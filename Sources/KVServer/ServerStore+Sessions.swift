@@ -2,12 +2,12 @@ import Foundation
 import KV
 
 extension ServerStore {
-    func createSession(name: String, node: String, behavior: SessionRecord.Behavior, lockDelay: Duration, ttl: String) async -> SessionRecord {
+    func createSession(name: String, node: String, behavior: SessionRecord.Behavior, lockDelay: Duration, ttl: String) async throws(StorageError) -> SessionRecord {
         let index = state.index + 1
         let session = SessionRecord(
             id: UUID().uuidString.lowercased(), name: name, node: node, behavior: behavior,
             lockDelayNanoseconds: lockDelay.nanosecondsValue, ttl: ttl, createIndex: index, modifyIndex: index)
-        await commit([.session(session.id, session)])
+        try await commit([.session(session.id, session)])
         scheduleExpiry(of: session)
         return session
     }
@@ -25,7 +25,7 @@ extension ServerStore {
 
     /// Ends a session: its locks are released (or their keys deleted), and the keys stay
     /// unacquirable for the session's lock delay.
-    func destroySession(_ id: String) async {
+    func destroySession(_ id: String) async throws(StorageError) {
         sessionTimers.removeValue(forKey: id)?.cancel()
         guard let session = state.sessions[id] else { return }
         let index = state.index + 1
@@ -44,7 +44,7 @@ extension ServerStore {
             }
             if session.lockDelayNanoseconds > 0 { lockDelays[ByteKey(entry.key)] = delayEnd }
         }
-        await commit(changes)
+        try await commit(changes)
     }
 
     func scheduleExpiry(of session: SessionRecord) {
@@ -65,6 +65,7 @@ extension ServerStore {
 
     private func expireSession(_ id: String) async {
         sessionTimers[id] = nil
-        await destroySession(id)
+        // Refused by a full disk: the session stays (its clock restarts) and expires on a later try.
+        try? await destroySession(id)
     }
 }

@@ -29,11 +29,11 @@ struct SessionEndpoint {
 
     static let defaultNode = "git2kv-kv-server"
 
-    func respond(_ rest: String) async -> Response {
+    func respond(_ rest: String) async throws(StorageError) -> Response {
         let parts = rest.split(separator: "/", maxSplits: 1).map(String.init)
         switch (call.method, parts.first ?? "", parts.count > 1 ? parts[1] : nil) {
-        case (.put, "create", nil): return await create()
-        case (.put, "destroy", let id?): return await destroy(id)
+        case (.put, "create", nil): return try await create()
+        case (.put, "destroy", let id?): return try await destroy(id)
         case (.put, "renew", let id?): return await renew(id)
         case (.get, "info", let id?):
             return await call.blocking(topic: .sessions) {
@@ -50,7 +50,7 @@ struct SessionEndpoint {
         }
     }
 
-    private func create() async -> Response {
+    private func create() async throws(StorageError) -> Response {
         let request: CreateRequest
         switch await call.decodeBody(CreateRequest.self, limit: 64 * 1024) {
         case .success(let decoded): request = decoded
@@ -84,16 +84,16 @@ struct SessionEndpoint {
             }
             if parsed > .zero { ttl = text }
         }
-        let session = await call.store.createSession(
+        let session = try await call.store.createSession(
             name: request.name ?? "", node: node, behavior: behavior, lockDelay: lockDelay, ttl: ttl)
         return ConsulResponse.json(["ID": session.id])
     }
 
-    private func destroy(_ id: String) async -> Response {
+    private func destroy(_ id: String) async throws(StorageError) -> Response {
         if let session = await call.store.session(id), !call.authorizer.allows(.session, session.node, .write) {
             return call.forbidden(.session, session.node, .write)
         }
-        await call.store.destroySession(id)
+        try await call.store.destroySession(id)
         return ConsulResponse.json(true)
     }
 

@@ -7,7 +7,7 @@ import KV
 struct TxnEndpoint {
     let call: ConsulCall
 
-    func respond() async -> Response {
+    func respond() async throws(StorageError) -> Response {
         let limits = call.limits
         let body: [UInt8]
         switch await call.body(limit: limits.maxTransactionBytes) {
@@ -41,7 +41,7 @@ struct TxnEndpoint {
         guard denied.isEmpty else {
             return ConsulResponse.json(ConsulWire.TxnResponse(results: nil, errors: denied), status: .conflict)
         }
-        switch await call.store.apply(operations) {
+        switch try await call.store.apply(operations) {
         case .success(let (entries, index)):
             let results = entries.map { ConsulWire.TxnResult(kv: ConsulWire.KVPair($0)) }
             return ConsulResponse.json(ConsulWire.TxnResponse(results: results, errors: nil), index: index)
