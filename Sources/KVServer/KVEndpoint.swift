@@ -75,6 +75,7 @@ struct KVEndpoint {
         case .success(let bytes): body = bytes
         case .failure(let tooLarge): return ConsulResponse.tooLarge(tooLarge, limit: call.limits.maxValueSize)
         }
+        if let session = query["acquire"] ?? query["release"], let denied = await sessionDenial(session) { return denied }
         if let session = query["acquire"] {
             switch try await store.acquire(key, value: body, flags: flags ?? 0, session: session) {
             case .acquired: return ConsulResponse.json(true)
@@ -86,6 +87,13 @@ struct KVEndpoint {
             return ConsulResponse.json(try await store.release(key, value: body, flags: flags ?? 0, session: session))
         }
         return ConsulResponse.json(try await store.put(key, value: body, flags: flags ?? 0, cas: cas))
+    }
+
+    /// Locking with a session needs `session:write` on the session's node besides `key:write`
+    /// on the key: a token cannot tie a key to a session it could not renew or destroy itself.
+    private func sessionDenial(_ id: String) async -> Response? {
+        guard let session = await store.session(id), !call.authorizer.allows(.session, session.node, .write) else { return nil }
+        return call.forbidden(.session, session.node, .write)
     }
 
     private func delete(key: String) async throws(StorageError) -> Response {

@@ -10,6 +10,9 @@ struct ServerState: Decodable, Sendable {
     var sessions: [String: SessionRecord] = [:]
     var catalog: [String: CatalogNode] = [:]
     var catalogIndex: UInt64 = 1
+    /// The index of the last session change (a create or a destroy): what session reads report.
+    /// Optional only so that JSON snapshots of earlier versions, which lack it, still load.
+    var sessionsChangeIndex: UInt64?
     var policies: [String: ACLPolicy] = [:]
     /// Tokens by secret ID.
     var tokens: [String: ACLToken] = [:]
@@ -23,13 +26,19 @@ struct ServerState: Decodable, Sendable {
         var state = ServerState()
         state.index = UInt64(max(1, now.timeIntervalSince1970 * 1_000_000))
         state.catalogIndex = state.index
+        state.sessionsChangeIndex = state.index
         return state
+    }
+
+    /// What session reads report: the last session change (for a store from before it was kept, the newest session's).
+    var sessionsIndex: UInt64 {
+        sessionsChangeIndex ?? max(1, sessions.values.map(\.modifyIndex).max() ?? 1)
     }
 
     /// Applies `record` and returns how to take it back (for a write that could not be made durable).
     @discardableResult
     mutating func apply(_ record: ChangeRecord) -> StateUndo {
-        var undo = StateUndo(index: index, catalogIndex: catalogIndex)
+        var undo = StateUndo(index: index, catalogIndex: catalogIndex, sessionsIndex: sessionsChangeIndex)
         for change in record.changes {
             switch change {
             case .key(let key, _): undo.restores.append(.key(kv.saved(key)))
@@ -49,7 +58,9 @@ struct ServerState: Decodable, Sendable {
         for change in record.changes {
             switch change {
             case .key(let key, let entry): kv.set(key, to: entry, at: record.index)
-            case .session(let id, let session): sessions[id] = session
+            case .session(let id, let session):
+                sessions[id] = session
+                sessionsChangeIndex = record.index
             case .node(let name, let node):
                 catalog[name] = node
                 catalogIndex = record.index
@@ -72,6 +83,7 @@ struct StateUndo: Sendable {
 
     let index: UInt64
     let catalogIndex: UInt64
+    let sessionsIndex: UInt64?
     var restores: [Restore] = []
 }
 
@@ -80,6 +92,7 @@ extension ServerState {
         for restore in undo.restores.reversed() { revertPart(restore) }
         index = undo.index
         catalogIndex = undo.catalogIndex
+        sessionsChangeIndex = undo.sessionsIndex
     }
 
     mutating func revertPart(_ restore: StateUndo.Restore) {

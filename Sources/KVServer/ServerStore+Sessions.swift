@@ -14,6 +14,8 @@ extension ServerStore {
 
     func session(_ id: String) -> SessionRecord? { state.sessions[id] }
 
+    var sessionsIndex: UInt64 { state.sessionsIndex }
+
     var sessions: [SessionRecord] { state.sessions.values.sorted { $0.createIndex < $1.createIndex } }
 
     /// Restarts the session's TTL clock; nil when the session does not exist (any more).

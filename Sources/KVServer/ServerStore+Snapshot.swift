@@ -121,6 +121,7 @@ extension ServerStore {
         for (key, saved) in pendingOriginalKeys { tombstones[key] = saved.tombstone }
         return SnapshotFormat.Tables(
             catalogIndex: pending.first?.undo.catalogIndex ?? state.catalogIndex,
+            sessionsIndex: pending.first.map { $0.undo.sessionsIndex ?? durable.sessionsIndex } ?? state.sessionsIndex,
             sessions: durable.sessions.values.sorted { $0.createIndex < $1.createIndex },
             catalog: durable.catalog.values.sorted { $0.name < $1.name },
             policies: durable.policies.values.sorted { $0.id < $1.id },

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import KV
 
@@ -13,17 +14,33 @@ struct SessionEndpoint {
         var lockdelay: FlexibleDuration?
     }
 
-    /// Consul takes LockDelay as "15s" or as a number of nanoseconds.
+    /// Consul takes LockDelay as a duration text ("15s") or a number of nanoseconds, and reads
+    /// either below 1000 ns as seconds (people send 15 meaning 15 s).
     private struct FlexibleDuration: Decodable {
         let text: String
+        let number: Double?
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let number = try? container.decode(Int64.self) {
-                text = "\(number)ns"
+            if let number = try? container.decode(Double.self) {
+                self.number = number
+                text = String(number)
             } else {
+                number = nil
                 text = try container.decode(String.self)
             }
+        }
+
+        var duration: Duration? {
+            let parsed: Duration
+            if let number {
+                guard number.isFinite, number >= 0, number < 9.2e18 else { return nil }
+                parsed = .nanoseconds(Int64(number))
+            } else {
+                guard let duration = ConsulWire.parseDuration(Substring(text)) else { return nil }
+                parsed = duration
+            }
+            return parsed < .nanoseconds(1000) ? parsed * 1_000_000_000 : parsed
         }
     }
 
@@ -35,12 +52,12 @@ struct SessionEndpoint {
         case (.put, "create", nil): return try await create()
         case (.put, "destroy", let id?): return try await destroy(id)
         case (.put, "renew", let id?): return await renew(id)
+        case (.put, "destroy", nil), (.put, "renew", nil), (.get, "info", nil):
+            return ConsulResponse.text(.badRequest, "Missing session")
+        case (.get, "node", nil):
+            return ConsulResponse.text(.badRequest, "Missing node name")
         case (.get, "info", let id?):
-            return await call.blocking(topic: .sessions) {
-                let index = await call.store.currentIndex
-                let found = await call.store.session(id).map { [SessionJSON(session: $0)] } ?? []
-                return (ConsulResponse.json(found, index: index), index)
-            }
+            return await list { $0.id == id }
         case (.get, "list", nil):
             return await list { _ in true }
         case (.get, "node", let node?):
@@ -65,9 +82,9 @@ struct SessionEndpoint {
         case let other: return ConsulResponse.text(.badRequest, "Invalid Behavior setting '\(other)'")
         }
         var lockDelay = Duration.seconds(15)
-        if let text = request.lockdelay?.text {
-            guard let parsed = ConsulWire.parseDuration(Substring(text)) else {
-                return ConsulResponse.text(.badRequest, "Invalid LockDelay '\(text)'")
+        if let requested = request.lockdelay {
+            guard let parsed = requested.duration else {
+                return ConsulResponse.text(.badRequest, "Request decode failed: invalid LockDelay '\(requested.text)'")
             }
             lockDelay = parsed
         }
@@ -90,9 +107,15 @@ struct SessionEndpoint {
     }
 
     private func destroy(_ id: String) async throws(StorageError) -> Response {
-        if let session = await call.store.session(id), !call.authorizer.allows(.session, session.node, .write) {
-            return call.forbidden(.session, session.node, .write)
+        guard UUID(uuidString: id) != nil else {
+            return ConsulResponse.text(.badRequest, "Session ID must be a valid UUID: \(id)")
         }
+        guard let session = await call.store.session(id) else {
+            // Consul with ACLs on names the unknown session; without, destroying nothing succeeds.
+            guard !(await call.store.aclsEnabled) else { return ConsulResponse.text(.internalServerError, "Unknown session \"\(id)\"") }
+            return ConsulResponse.json(true)
+        }
+        guard call.authorizer.allows(.session, session.node, .write) else { return call.forbidden(.session, session.node, .write) }
         try await call.store.destroySession(id)
         return ConsulResponse.json(true)
     }
@@ -107,11 +130,15 @@ struct SessionEndpoint {
         return ConsulResponse.json([SessionJSON(session: session)])
     }
 
+    /// Sessions the token may read (`session:read` on their node, as Consul filters them), at
+    /// the index of the last session change: a KV write does not end a blocking session query.
     private func list(_ include: @escaping @Sendable (SessionRecord) -> Bool) async -> Response {
         await call.blocking(topic: .sessions) {
-            let index = await call.store.currentIndex
-            let sessions = await call.store.sessions.filter { include($0) && call.authorizer.allows(.session, $0.node, .read) }
-            return (ConsulResponse.json(sessions.map(SessionJSON.init), index: index), index)
+            let index = await call.store.sessionsIndex
+            let matching = await call.store.sessions.filter(include)
+            let readable = matching.filter { call.authorizer.allows(.session, $0.node, .read) }
+            let response = ConsulResponse.json(readable.map(SessionJSON.init), index: index, filtered: readable.count < matching.count)
+            return (response, index)
         }
     }
 }

@@ -20,6 +20,7 @@ enum SnapshotFormat {
     /// Everything but the KV entries, taken when the last piece is.
     struct Tables: Codable {
         var catalogIndex: UInt64
+        var sessionsIndex: UInt64
         var sessions: [SessionRecord]
         var catalog: [CatalogNode]
         var policies: [ACLPolicy]
@@ -95,6 +96,7 @@ enum SnapshotFormat {
                     let tables = try JSONDecoder().decode(Tables.self, from: Data(try reader.lengthPrefixed()))
                     guard try reader.byte() == endTag, reader.atEnd else { throw damaged("bytes follow its end") }
                     state.catalogIndex = tables.catalogIndex
+                    state.sessionsChangeIndex = tables.sessionsIndex
                     state.sessions = Dictionary(tables.sessions.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
                     state.catalog = Dictionary(tables.catalog.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
                     state.policies = Dictionary(tables.policies.map { ($0.id, $0) }, uniquingKeysWith: { $1 })

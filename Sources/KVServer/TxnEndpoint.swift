@@ -32,7 +32,7 @@ struct TxnEndpoint {
                 if let problem = KeyRules.problem(with: operation.key, method: .get) {
                     return ConsulResponse.text(.badRequest, "Operation \(position): \(problem)")
                 }
-                if !allowed(operation) { denied.append(.init(opIndex: position, what: "Permission denied")) }
+                if !(await allowed(operation)) { denied.append(.init(opIndex: position, what: "Permission denied")) }
                 operations.append(operation)
             case .failure(let problem):
                 return ConsulResponse.text(.badRequest, "Operation \(position): \(problem.reason)")
@@ -51,10 +51,15 @@ struct TxnEndpoint {
         }
     }
 
-    private func allowed(_ operation: KVOperation) -> Bool {
+    private func allowed(_ operation: KVOperation) async -> Bool {
         switch operation {
-        case .deleteTree(let prefix): call.authorizer.allowsWriteOfPrefix(prefix)
-        default: call.authorizer.allows(.key, operation.key, operation.isWrite ? .write : .read)
+        case .deleteTree(let prefix): return call.authorizer.allowsWriteOfPrefix(prefix)
+        case .lock(let key, _, let session), .unlock(let key, _, let session):
+            // As for ?acquire: the token must also be able to write the session it locks with.
+            guard call.authorizer.allows(.key, key, .write) else { return false }
+            guard let node = await call.store.session(session)?.node else { return true }
+            return call.authorizer.allows(.session, node, .write)
+        default: return call.authorizer.allows(.key, operation.key, operation.isWrite ? .write : .read)
         }
     }
 

@@ -117,7 +117,7 @@ struct SnapshotTests {
         await store.close()
 
         var bytes = SnapshotFormat.header(startIndex: 7) + SnapshotFormat.entries([KVEntry(key: "k", value: [1, 2, 3])])
-        bytes += try SnapshotFormat.tables(.init(catalogIndex: 7, sessions: [], catalog: [], policies: [], tokens: [], tombstones: [], reapedFloor: 0))
+        bytes += try SnapshotFormat.tables(.init(catalogIndex: 7, sessionsIndex: 7, sessions: [], catalog: [], policies: [], tokens: [], tombstones: [], reapedFloor: 0))
         bytes += SnapshotFormat.checksum(of: bytes)
         let state = try SnapshotFormat.decode(bytes, path: "snapshot.bin")
         #expect(state.kv["k"]?.value == [1, 2, 3])
