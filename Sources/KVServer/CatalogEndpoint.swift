@@ -41,7 +41,7 @@ struct CatalogEndpoint {
     }
 
     static let datacenter = "dc1"
-    private static let checkStatuses: Set<String> = ["passing", "warning", "critical", "maintenance"]
+    static let checkStatuses: Set<String> = ["passing", "warning", "critical", "maintenance"]
 
     func respond(_ rest: String) async throws(StorageError) -> Response {
         switch (call.method, rest) {
@@ -79,17 +79,51 @@ struct CatalogEndpoint {
         }
     }
 
+    /// `/v1/health/`: service/<s> (instances with their checks, `?passing`, `?tag=`), node/<n>,
+    /// checks/<service> and state/<state> (`any` or a status).
     func health(_ rest: String) async -> Response {
-        guard call.method == .get, rest.hasPrefix("service/") else {
+        let parts = rest.split(separator: "/", maxSplits: 1).map(String.init)
+        guard call.method == .get, parts.count == 2 else {
+            if call.method == .get, parts.count == 1, ["service", "node", "checks", "state"].contains(parts[0]) {
+                return ConsulResponse.text(.badRequest, "Missing \(parts[0] == "state" ? "check state" : parts[0] == "node" ? "node name" : "service name")")
+            }
             return ConsulResponse.text(.notFound, "Not found: \(call.method) /v1/health/\(rest)")
         }
-        let name = String(rest.dropFirst("service/".count))
-        let passingOnly = call.query.has("passing") && call.query["passing"] != "false"
-        return await read { nodes in
-            instances(of: name, in: nodes)
-                .filter { node, service in !passingOnly || node.checks(of: service.id).allSatisfy { $0.status == "passing" } }
-                .map { CatalogJSON.HealthEntry(node: $0.0, service: $0.1) }
+        let name = parts[1]
+        switch parts[0] {
+        case "service":
+            let passingOnly = call.query.has("passing") && call.query["passing"] != "false"
+            return await read { nodes in
+                instances(of: name, in: nodes)
+                    .filter { node, service in !passingOnly || node.checks(of: service.id).allSatisfy { $0.status == "passing" } }
+                    .map { CatalogJSON.HealthEntry(node: $0.0, service: $0.1) }
+            }
+        case "node":
+            return await read { nodes in
+                nodes.filter { $0.name == name }.flatMap { node in self.readableChecks(of: node) }
+            }
+        case "checks":
+            return await read { nodes in
+                instances(of: name, in: nodes).flatMap { node, service in
+                    node.checks.values.filter { $0.serviceID == service.id }.sorted { $0.checkID < $1.checkID }.map { CatalogJSON.Check(node: node.name, check: $0) }
+                }
+            }
+        case "state":
+            guard name == "any" || Self.checkStatuses.contains(name) else { return ConsulResponse.text(.badRequest, "Invalid state: \(name)") }
+            return await read { nodes in
+                nodes.flatMap { node in self.readableChecks(of: node).filter { name == "any" || $0.check.status == name } }
+            }
+        default:
+            return ConsulResponse.text(.notFound, "Not found: \(call.method) /v1/health/\(rest)")
         }
+    }
+
+    /// A node's checks the token may see: node checks, and service checks of readable services.
+    private func readableChecks(of node: CatalogNode) -> [CatalogJSON.Check] {
+        node.checks.values
+            .filter { $0.serviceName.isEmpty || call.authorizer.allows(.service, $0.serviceName, .read) }
+            .sorted { $0.checkID < $1.checkID }
+            .map { CatalogJSON.Check(node: node.name, check: $0) }
     }
 
     private func instances(of name: String, in nodes: [CatalogNode]) -> [(CatalogNode, CatalogService)] {

@@ -33,6 +33,8 @@ struct HealthCheck: Codable, Sendable, Hashable {
     var serviceName: String
     var createIndex: UInt64
     var modifyIndex: UInt64
+    /// A TTL check (registered through the agent API) turns critical when not updated within it.
+    var ttl: String?
 }
 
 extension CatalogNode {

@@ -54,6 +54,7 @@ struct ConsulHTTPResponder: HTTPResponder {
         if let rest = path.dropPrefix("/v1/catalog/") { return try await CatalogEndpoint(call: call).respond(rest) }
         if let rest = path.dropPrefix("/v1/health/") { return await CatalogEndpoint(call: call).health(rest) }
         if let rest = path.dropPrefix("/v1/acl/") { return try await ACLEndpoint(call: call).respond(rest) }
+        if path != "/v1/agent/metrics", let rest = path.dropPrefix("/v1/agent/") { return try await AgentEndpoint(call: call).respond(rest) }
         switch (request.method, path) {
         case (.put, "/v1/txn"):
             return try await TxnEndpoint(call: call).respond()

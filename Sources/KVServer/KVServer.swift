@@ -47,6 +47,7 @@ public struct KVServer: Sendable {
             store = ServerStore(limits: limits, bootstrapToken: aclBootstrapToken, clock: clock)
         }
         await store.startSessionClocks()
+        await store.registerSelf(address: host)
         let application = Application(
             responder: ConsulHTTPResponder(store: store, limits: limits, requests: requests),
             server: HTTPServerLimits().http1(),

@@ -147,6 +147,19 @@ struct KVTransactionState {
         }
     }
 
+    /// Runs one transaction operation: the entries it reports, or why it failed.
+    mutating func apply(_ operation: ServerTxnOperation) -> Result<[KVEntry], TransactionOperationFailure> {
+        switch operation {
+        case .kv(let operation): return apply(operation).map { $0.map { [$0] } ?? [] }
+        case .getTree(let prefix):
+            var keys = Set(table.keys(prefix: prefix).map(ByteKey.init))
+            keys.formUnion(overlay.keys.filter { $0.string.hasKeyPrefix(prefix) })
+            return .success(keys.compactMap { self[$0.string] }.sorted { $0.key.sortsBefore($1.key) })
+        case .getOrEmpty(let key):
+            return .success([self[key] ?? KVEntry(key: key, value: [])])
+        }
+    }
+
     private func withoutValue(_ entry: KVEntry?) -> KVEntry? {
         guard var entry else { return nil }
         entry.value = []

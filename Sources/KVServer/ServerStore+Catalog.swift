@@ -18,6 +18,7 @@ struct CatalogRegistration: Sendable {
         var notes: String
         var output: String
         var serviceID: String
+        var ttl: String?
     }
 
     var node: String
@@ -55,7 +56,7 @@ extension ServerStore {
             node.checks[check.checkID] = HealthCheck(
                 checkID: check.checkID, name: check.name, status: check.status, notes: check.notes, output: check.output,
                 serviceID: check.serviceID, serviceName: node.services[check.serviceID]?.name ?? "",
-                createIndex: existing?.createIndex ?? index, modifyIndex: index)
+                createIndex: existing?.createIndex ?? index, modifyIndex: index, ttl: check.ttl)
         }
         try await commit([.node(node.name, node)])
     }

@@ -58,13 +58,13 @@ extension ServerStore {
     }
 
     /// Applies every operation or none; returns the entries reads and writes report and the index.
-    func apply(_ operations: [KVOperation]) async throws(StorageError) -> Result<(entries: [KVEntry], index: UInt64), TransactionRollback> {
+    func apply(_ operations: [ServerTxnOperation]) async throws(StorageError) -> Result<(entries: [KVEntry], index: UInt64), TransactionRollback> {
         let ((results, failures), changes) = planned { transaction in
             var results: [KVEntry] = []
             var failures: [KVTransactionFailure] = []
             for (position, operation) in operations.enumerated() {
                 switch transaction.apply(operation) {
-                case .success(let entry): if let entry { results.append(entry) }
+                case .success(let entries): results += entries
                 case .failure(let failure): failures.append(KVTransactionFailure(operationIndex: position, reason: failure.reason))
                 }
             }

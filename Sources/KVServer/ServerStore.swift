@@ -12,6 +12,8 @@ actor ServerStore {
     let limits: KVServerLimits
     private var waiters = ChangeWaiters()
     var sessionTimers: [String: Task<Void, Never>] = [:]
+    /// The TTL clocks of this server's own node's TTL checks, by check ID.
+    var checkTimers: [String: Task<Void, Never>] = [:]
     /// When each key's lock delay ends, on `clock`.
     var lockDelays: [ByteKey: Duration] = [:]
     /// Session TTLs and lock delays run on it (tests move a manual clock).
@@ -101,6 +103,8 @@ actor ServerStore {
         closing = true
         for timer in sessionTimers.values { timer.cancel() }
         sessionTimers = [:]
+        for timer in checkTimers.values { timer.cancel() }
+        checkTimers = [:]
         await log?.shutDown()
     }
 

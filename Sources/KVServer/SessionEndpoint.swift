@@ -44,7 +44,8 @@ struct SessionEndpoint {
         }
     }
 
-    static let defaultNode = "git2kv-kv-server"
+    /// Sessions created without a node belong to the server's own, as Consul's agent does.
+    static let defaultNode = ServerStore.selfNodeName
 
     func respond(_ rest: String) async throws(StorageError) -> Response {
         let parts = rest.split(separator: "/", maxSplits: 1).map(String.init)

@@ -24,7 +24,7 @@ struct TxnEndpoint {
             return ConsulResponse.text(
                 .contentTooLarge, "Transaction contains too many operations (\(wire.count) > \(limits.maxTransactionOperations))")
         }
-        var operations: [KVOperation] = []
+        var operations: [ServerTxnOperation] = []
         var denied: [ConsulWire.TxnError] = []
         for (position, element) in wire.enumerated() {
             switch Self.operation(element) {
@@ -43,11 +43,21 @@ struct TxnEndpoint {
         }
         switch try await call.store.apply(operations) {
         case .success(let (entries, index)):
-            let results = entries.map { ConsulWire.TxnResult(kv: ConsulWire.KVPair($0)) }
+            // A tree read answers only the keys the token may read (Consul filters reads on the way out).
+            let readable = entries.filter { call.authorizer.allows(.key, $0.key, .read) }
+            let results = readable.map { ConsulWire.TxnResult(kv: ConsulWire.KVPair($0)) }
             return ConsulResponse.json(ConsulWire.TxnResponse(results: results, errors: nil), index: index)
         case .failure(let rollback):
             let errors = rollback.failures.map { ConsulWire.TxnError(opIndex: $0.operationIndex, what: $0.reason) }
             return ConsulResponse.json(ConsulWire.TxnResponse(results: nil, errors: errors), status: .conflict)
+        }
+    }
+
+    private func allowed(_ operation: ServerTxnOperation) async -> Bool {
+        switch operation {
+        case .getTree: return true
+        case .getOrEmpty(let key): return call.authorizer.allows(.key, key, .read)
+        case .kv(let operation): return await allowed(operation)
         }
     }
 
@@ -63,8 +73,10 @@ struct TxnEndpoint {
         }
     }
 
-    private static func operation(_ element: ConsulWire.TxnOperation) -> Result<KVOperation, TransactionOperationFailure> {
-        guard let kv = element.kv else { return .failure(.init("only KV operations are supported")) }
+    private static func operation(_ element: ConsulWire.TxnOperation) -> Result<ServerTxnOperation, TransactionOperationFailure> {
+        guard let kv = element.kv else {
+            return .failure(.init("Node, Service, Check and Session operations are not supported by git2kv kv-server: only KV operations are"))
+        }
         var value: [UInt8] = []
         if let encoded = kv.value, !encoded.isEmpty {
             guard let data = Data(base64Encoded: encoded) else { return .failure(.init("value of \(kv.key) is not valid base64")) }
@@ -73,17 +85,19 @@ struct TxnEndpoint {
         let flags = kv.flags ?? 0
         let index = kv.index ?? 0
         switch kv.verb {
-        case "set": return .success(.set(key: kv.key, value: value, flags: flags))
-        case "cas": return .success(.cas(key: kv.key, value: value, index: index, flags: flags))
-        case "get": return .success(.get(key: kv.key))
-        case "delete": return .success(.delete(key: kv.key))
-        case "delete-cas": return .success(.deleteCAS(key: kv.key, index: index))
-        case "delete-tree": return .success(.deleteTree(prefix: kv.key))
-        case "check-index": return .success(.checkIndex(key: kv.key, index: index))
-        case "check-not-exists": return .success(.checkNotExists(key: kv.key))
-        case "check-session": return .success(.checkSession(key: kv.key, session: kv.session ?? ""))
-        case "lock": return .success(.lock(key: kv.key, value: value, session: kv.session ?? ""))
-        case "unlock": return .success(.unlock(key: kv.key, value: value, session: kv.session ?? ""))
+        case "set": return .success(.kv(.set(key: kv.key, value: value, flags: flags)))
+        case "cas": return .success(.kv(.cas(key: kv.key, value: value, index: index, flags: flags)))
+        case "get": return .success(.kv(.get(key: kv.key)))
+        case "delete": return .success(.kv(.delete(key: kv.key)))
+        case "delete-cas": return .success(.kv(.deleteCAS(key: kv.key, index: index)))
+        case "delete-tree": return .success(.kv(.deleteTree(prefix: kv.key)))
+        case "check-index": return .success(.kv(.checkIndex(key: kv.key, index: index)))
+        case "check-not-exists": return .success(.kv(.checkNotExists(key: kv.key)))
+        case "check-session": return .success(.kv(.checkSession(key: kv.key, session: kv.session ?? "")))
+        case "lock": return .success(.kv(.lock(key: kv.key, value: value, session: kv.session ?? "")))
+        case "unlock": return .success(.kv(.unlock(key: kv.key, value: value, session: kv.session ?? "")))
+        case "get-tree": return .success(.getTree(prefix: kv.key))
+        case "get-or-empty": return .success(.getOrEmpty(key: kv.key))
         default: return .failure(.init("unknown KV verb \(kv.verb.debugDescription)"))
         }
     }

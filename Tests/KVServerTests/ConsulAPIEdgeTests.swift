@@ -69,4 +69,23 @@ struct ConsulAPIEdgeTests {
         #expect(try curl(["-X", "PUT", "-d", "v", "-H", "X-Consul-Token: wrong", "\(base)/v1/kv/k?token=\(bootstrap)"]).status == 200)
         #expect(try curl(["-X", "PUT", "-d", "v", "-H", "X-Consul-Token: \(bootstrap)", "\(base)/v1/kv/k?token=wrong"]).status == 403)
     }
+
+    @Test("txn get-tree sees the transaction's own writes, get-or-empty answers an empty entry, and Node operations are refused by name")
+    func transactionReads() throws {
+        let (server, port) = try Git2KVBinary.startKVServer()
+        defer { server.kill() }
+        let base = "http://127.0.0.1:\(port)"
+        #expect(try curl(["-X", "PUT", "-d", "1", "\(base)/v1/kv/t/a"]).body == "true")
+        let txn = """
+            [{"KV":{"Verb":"set","Key":"t/b","Value":"Mg=="}},{"KV":{"Verb":"get-tree","Key":"t/"}},{"KV":{"Verb":"get-or-empty","Key":"t/none"}}]
+            """
+        let answer = try curl(["-X", "PUT", "-d", txn, "\(base)/v1/txn"])
+        #expect(answer.status == 200, "\(answer.body)")
+        let results = (try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])?["Results"] as? [[String: [String: Any]]]
+        let keys = results?.compactMap { $0["KV"]?["Key"] as? String }
+        #expect(keys == ["t/b", "t/a", "t/b", "t/none"], "\(answer.body)")
+        #expect(results?.last?["KV"]?["ModifyIndex"] as? Int == 0)
+        let node = try curl(["-X", "PUT", "-d", "[{\"Node\":{\"Verb\":\"get\",\"Node\":{\"Node\":\"n\"}}}]", "\(base)/v1/txn"])
+        #expect(node.status == 400 && node.body.contains("Node, Service, Check and Session operations are not supported"), "\(node.body)")
+    }
 }

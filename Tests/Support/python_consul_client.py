@@ -97,15 +97,15 @@ def main(port):
                              check={"CheckID": "web-2-alive", "Name": "alive", "Status": "critical", "ServiceID": "web-2"}),
           "catalog register node-2")
     _, services = c.catalog.services()
-    check(services == {"web": ["blue"]}, "catalog services, got %r" % (services,))
+    check(services == {"consul": [], "web": ["blue"]}, "catalog services (the server's own consul service included), got %r" % (services,))
     _, nodes = c.catalog.nodes()
-    check([n["Node"] for n in nodes] == ["node-1", "node-2"], "catalog nodes, got %r" % (nodes,))
+    check([n["Node"] for n in nodes] == ["git2kv-kv-server", "node-1", "node-2"], "catalog nodes (the server's own first), got %r" % (nodes,))
     _, instances = c.catalog.service("web")
     check(sorted(i["ServiceID"] for i in instances) == ["web-1", "web-2"], "catalog service, got %r" % (instances,))
     _, healthy = c.health.service("web", passing=True)
     check([h["Node"]["Node"] for h in healthy] == ["node-1"], "health passing, got %r" % (healthy,))
     check(c.catalog.deregister("node-2") is True, "catalog deregister")
-    check([n["Node"] for n in c.catalog.nodes()[1]] == ["node-1"], "deregistered node is gone")
+    check([n["Node"] for n in c.catalog.nodes()[1]] == ["git2kv-kv-server", "node-1"], "deregistered node is gone")
 
     print("ok")
 
