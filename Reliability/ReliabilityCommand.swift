@@ -33,6 +33,12 @@ struct ReliabilityCommand: AsyncParsableCommand {
     @Option(help: "Stalled connections in the slow-client scenario (0 skips it).")
     var slowClients = 2000
 
+    @Option(help: "kill -9 cycles of kv-server on a slow disk, checking that no read showed a write a crash then lost (0 skips it).")
+    var slowDiskCycles = 20
+
+    @Flag(help: "Run only the slow-disk scenario.")
+    var slowDiskOnly = false
+
     @Flag(help: "Keep the work directory (logs, repository, KV data) for a look afterwards.")
     var keep = false
 
@@ -42,6 +48,18 @@ struct ReliabilityCommand: AsyncParsableCommand {
         var lines: [String] = []
         var passed = true
         var dataLost = 0
+        let only = corpusOnly || rollingOnly || gitFaultsOnly || slowDiskOnly
+        if slowDiskOnly || (!only && slowDiskCycles > 0) {
+            let slowDisk = try await SlowDiskRun(cycles: max(slowDiskCycles, 1), seed: seed, root: root + "/slow-disk").run()
+            lines += slowDisk.lines
+            passed = passed && slowDisk.passed
+        }
+        if slowDiskOnly {
+            print("git2kv reliability: " + (passed ? "PASS" : "FAIL"))
+            lines.forEach { print($0) }
+            if !passed { throw ExitCode.failure }
+            return
+        }
         if !corpusOnly, !rollingOnly, !gitFaultsOnly, slowClients > 0 {
             let slow = try await SlowClientRun(connections: slowClients, root: root + "/slow-clients").run()
             lines += slow.lines

@@ -29,6 +29,9 @@ struct KVServerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Shortest session TTL accepted (Consul: 10s); shorter ones let tests fail over quickly.", visibility: .hidden))
     var minSessionTtl: String?
 
+    @Option(help: ArgumentHelp("Wait this long before every fsync, like an overloaded disk (the reliability suite's slow-disk chaos).", visibility: .hidden))
+    var simulateSlowFsync: String?
+
     func run() async throws {
         guard let address = ListenAddress(listen) else { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
         let host = address.host
@@ -38,6 +41,12 @@ struct KVServerCommand: AsyncParsableCommand {
                 throw ValidationError("--min-session-ttl must be a duration like 2s, got \(minSessionTtl)")
             }
             limits.minSessionTTL = parsed
+        }
+        if let simulateSlowFsync {
+            guard let parsed = ConsulWire.parseDuration(Substring(simulateSlowFsync)) else {
+                throw ValidationError("--simulate-slow-fsync must be a duration like 200ms, got \(simulateSlowFsync)")
+            }
+            limits.slowFlush = parsed
         }
         var bootstrapToken = aclBootstrapToken
         if let aclBootstrapTokenFile {
