@@ -64,7 +64,7 @@ struct ACLEndpoint {
             guard let policy = await call.store.policy(named: String(id.dropFirst(5))) else { return notFound("policy") }
             return ConsulResponse.json(ACLJSON.Policy(policy: policy), index: index)
         case (.get, "policy", let id):
-            guard let policy = await call.store.policy(id: id) else { return notFound("policy") }
+            guard let policy = await call.store.policy(id: id) else { return notFound("policy", id: id) }
             return ConsulResponse.json(ACLJSON.Policy(policy: policy), index: index)
         case (.delete, "policy", let id):
             guard id != BuiltInACL.globalManagementPolicyID else {
@@ -75,10 +75,12 @@ struct ACLEndpoint {
             return await listTokens(index: index)
         case (.get, "roles", ""), (.get, "auth-methods", ""), (.get, "binding-rules", ""):
             return ConsulResponse.json([String](), index: index)
+        case (.put, "token", let path) where path.hasSuffix("/clone"):
+            return try await cloneToken(accessorID: String(path.dropLast("/clone".count)))
         case (.put, "token", let accessor):
             return try await saveToken(accessorID: accessor.isEmpty ? nil : accessor)
         case (.get, "token", let accessor):
-            guard let token = await call.store.token(accessorID: accessor) else { return notFound("token") }
+            guard let token = await call.store.token(accessorID: accessor) else { return notFound("token", id: accessor) }
             return ConsulResponse.json(await tokensJSON([token])[0], index: index)
         case (.delete, "token", let accessor):
             if accessor == BuiltInACL.anonymousAccessorID {
@@ -93,8 +95,13 @@ struct ACLEndpoint {
         }
     }
 
-    private func notFound(_ what: String) -> Response {
-        ConsulResponse.text(.forbidden, "ACL not found: no such \(what)")
+    /// Consul: a malformed ID is 400; a well-formed one that names no policy is 404, no token 403
+    /// "ACL not found".
+    private func notFound(_ what: String, id: String? = nil) -> Response {
+        if let id, UUID(uuidString: id) == nil {
+            return ConsulResponse.text(.badRequest, "Invalid \(what) ID: \"\(id)\" is not a UUID")
+        }
+        return ConsulResponse.text(what == "policy" ? .notFound : .forbidden, "ACL not found: no such \(what)")
     }
 
     private func selfToken() async -> Response {
@@ -112,10 +119,8 @@ struct ACLEndpoint {
         if let service = call.query["servicename"] {
             tokens = tokens.filter { ($0.serviceIdentities ?? []).contains { $0.serviceName == service } }
         }
-        var listed = await tokensJSON(tokens)
-        // Consul's token list leaves the secrets out.
-        for position in listed.indices { listed[position].showSecret = false }
-        return ConsulResponse.json(listed, index: index)
+        // Listing needs acl:write here, which Consul shows secrets to.
+        return ConsulResponse.json(await tokensJSON(tokens), index: index)
     }
 
     private func savePolicy(id: String?) async throws(StorageError) -> Response {
@@ -150,7 +155,7 @@ struct ACLEndpoint {
         case .failure(let error): return error.response
         }
         let existing = await accessorID.asyncMap { await call.store.token(accessorID: $0) }
-        if accessorID != nil, existing == nil { return notFound("token") }
+        if let accessorID, existing == nil { return notFound("token", id: accessorID) }
         if let existing, existing.secretID == call.store.bootstrapToken {
             return ConsulResponse.text(.badRequest, "The bootstrap token comes from --acl-bootstrap-token-file and cannot be changed here")
         }
@@ -205,6 +210,25 @@ struct ACLEndpoint {
             secretID: existing?.secretID ?? request.secretid ?? UUID().uuidString.lowercased(), description: request.description ?? "",
             policyIDs: policyIDs, isManagement: false, createIndex: 0, modifyIndex: 0, expirationTime: expiration,
             local: request.local ?? existing?.local ?? false, serviceIdentities: services.isEmpty ? nil : services, nodeIdentities: nodes.isEmpty ? nil : nodes)
+        return ConsulResponse.json(await tokensJSON([try await call.store.saveToken(token)])[0])
+    }
+
+    /// `PUT /v1/acl/token/<accessor>/clone`: a new token (new accessor and secret) with the
+    /// same policies, identities and expiration, and the request's description.
+    private func cloneToken(accessorID: String) async throws(StorageError) -> Response {
+        struct CloneRequest: Decodable { var description: String? }
+        guard var token = await call.store.token(accessorID: accessorID) else { return notFound("token", id: accessorID) }
+        guard token.secretID != call.store.bootstrapToken, token.accessorID != BuiltInACL.anonymousAccessorID else {
+            return ConsulResponse.text(.badRequest, "Cannot clone a built-in token")
+        }
+        let request: CloneRequest
+        switch await call.decodeBody(CloneRequest.self) {
+        case .success(let decoded): request = decoded
+        case .failure(let error): return error.response
+        }
+        token.accessorID = UUID().uuidString.lowercased()
+        token.secretID = UUID().uuidString.lowercased()
+        token.description = request.description ?? token.description
         return ConsulResponse.json(await tokensJSON([try await call.store.saveToken(token)])[0])
     }
 
@@ -280,7 +304,6 @@ enum ACLJSON {
     struct Token: Encodable {
         let token: ACLToken
         let policies: [Link]
-        var showSecret = true
 
         init(token: ACLToken, policies: [Link]) {
             self.token = token
@@ -316,7 +339,7 @@ enum ACLJSON {
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(token.accessorID, forKey: .accessorID)
-            try container.encode(showSecret ? token.secretID : "", forKey: .secretID)
+            try container.encode(token.secretID, forKey: .secretID)
             try container.encode(token.description, forKey: .description)
             try container.encode(policies, forKey: .policies)
             if let identities = token.serviceIdentities, !identities.isEmpty {

@@ -101,7 +101,7 @@ enum BuiltInACL {
         let hex = digest.map { String(format: "%02x", $0) }.joined()
         let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
         return ACLToken(
-            accessorID: parts.joined(separator: "-"), secretID: secret, description: "Bootstrap Token (Global Management)",
+            accessorID: parts.joined(separator: "-"), secretID: secret, description: "Initial Management Token",
             policyIDs: [globalManagementPolicyID], isManagement: true, createIndex: 1, modifyIndex: 1)
     }
 }

@@ -22,7 +22,19 @@ struct AgentEndpoint {
     }
 
     private struct ServiceRequest: Decodable {
+        struct TaggedAddress: Decodable {
+            var address: String?
+            var port: Int?
+        }
+
         var id: String?
+        var kind: String?
+        var connect: [String: String]?
+        var enabletagoverride: Bool?
+        var taggedaddresses: [String: TaggedAddress]?
+        // Consul also takes these fields in snake case.
+        var enable_tag_override: Bool?
+        var tagged_addresses: [String: TaggedAddress]?
         var name: String?
         var tags: [String]?
         var address: String?
@@ -47,7 +59,32 @@ struct AgentEndpoint {
             return ConsulResponse.json(AgentJSON.SelfInfo(node: await call.store.selfNode))
         case (.get, "members", nil, nil):
             guard call.authorizer.allows(.node, node, .read) else { return ConsulResponse.json([AgentJSON.Member]()) }
-            return ConsulResponse.json([AgentJSON.Member(node: await call.store.selfNode)])
+            let wan = call.query.has("wan") && !["0", "false"].contains(call.query["wan"] ?? "")
+            return ConsulResponse.json([AgentJSON.Member(node: await call.store.selfNode, wan: wan)])
+        case (.put, "force-leave", let name?, nil):
+            // One server: there is no other member to remove, and this one cannot remove itself.
+            guard call.authorizer.allows(.node, node, .write) else { return call.forbidden(.node, node, .write) }
+            return ConsulResponse.text(.internalServerError, "No node found with name \(name)")
+        case (.put, "reload", nil, nil):
+            // kv-server has no configuration file: there is nothing to read again.
+            guard call.authorizer.allows(.node, node, .write) else { return call.forbidden(.node, node, .write) }
+            return ConsulResponse.text(.ok, "")
+        case (.get, "monitor", nil, nil):
+            let level = (call.query["loglevel"] ?? "info").lowercased()
+            guard ["trace", "debug", "info", "warn", "error"].contains(level) else {
+                return ConsulResponse.text(.badRequest, "Unknown log level: \(level)")
+            }
+            return ConsulResponse.text(.badRequest, "git2kv kv-server does not stream its logs: read its standard error")
+        case (.put, "token", _?, nil):
+            guard await call.store.aclsEnabled else { return ConsulResponse.text(.unauthorized, "ACL support disabled") }
+            return ConsulResponse.text(.badRequest, "git2kv kv-server makes no requests of its own, so it has no use for agent tokens")
+        case (.put, "maintenance", nil, nil):
+            guard call.authorizer.allows(.node, node, .write) else { return call.forbidden(.node, node, .write) }
+            return try await maintenance(checkID: "_node_maintenance", serviceID: nil, name: "Node Maintenance Mode")
+        case (.put, "service", "maintenance", let id?):
+            guard let service = await call.store.selfNode?.services[id] else { return ConsulResponse.text(.notFound, "Unknown service ID \"\(id)\"") }
+            guard call.authorizer.allows(.service, service.name, .write) else { return call.forbidden(.service, service.name, .write) }
+            return try await maintenance(checkID: "_service_maintenance:\(id)", serviceID: id, name: "Service Maintenance Mode")
         case (.get, "services", nil, nil):
             // Consul's own `consul` service is the server's, not one registered with the agent: not listed.
             let services = await call.store.selfNode?.services.values.filter { $0.id != "consul" && call.authorizer.allows(.service, $0.name, .read) } ?? []
@@ -57,7 +94,8 @@ struct AgentEndpoint {
             guard call.authorizer.allows(.service, service.name, .read) else { return call.forbidden(.service, service.name, .read) }
             return ConsulResponse.json(AgentJSON.Service(service: service))
         case (.get, "checks", nil, nil):
-            let checks = await call.store.selfNode?.checks.values.filter(readable) ?? []
+            // serfHealth is the server's, not a check registered with the agent: not listed (as Consul).
+            let checks = await call.store.selfNode?.checks.values.filter { $0.checkID != "serfHealth" && readable($0) } ?? []
             return ConsulResponse.json(Dictionary(uniqueKeysWithValues: checks.map { ($0.checkID, CatalogJSON.Check(node: node, check: $0)) }))
         case (.put, "service", "register", nil): return try await registerService()
         case (.put, "service", "deregister", let id?):
@@ -117,6 +155,10 @@ struct AgentEndpoint {
         case .failure(let error): return error.response
         }
         guard let name = request.name, !name.isEmpty else { return ConsulResponse.text(.badRequest, "Missing service name") }
+        if let kind = request.kind, !kind.isEmpty {
+            return ConsulResponse.text(.badRequest, "Invalid service: kind \"\(kind)\" needs Consul Connect, which git2kv kv-server does not have")
+        }
+        if request.connect != nil { return ConsulResponse.text(.badRequest, "Invalid service: Connect is not supported by git2kv kv-server") }
         guard call.authorizer.allows(.service, name, .write) else { return call.forbidden(.service, name, .write) }
         let id = request.id.flatMap { $0.isEmpty ? nil : $0 } ?? name
         var checks: [CatalogRegistration.Check] = []
@@ -126,8 +168,10 @@ struct AgentEndpoint {
             case .failure(let error): return error.response
             }
         }
+        let tagged = (request.taggedaddresses ?? request.tagged_addresses)?.mapValues { CatalogService.TaggedAddress(address: $0.address ?? "", port: $0.port ?? 0) }
         let service = CatalogRegistration.Service(
-            id: id, name: name, tags: request.tags ?? [], address: request.address ?? "", port: request.port ?? 0, meta: request.meta ?? [:])
+            id: id, name: name, tags: request.tags ?? [], address: request.address ?? "", port: request.port ?? 0, meta: request.meta ?? [:],
+            taggedAddresses: tagged, enableTagOverride: request.enabletagoverride ?? request.enable_tag_override)
         try await call.store.agentRegister(service: service, checks: checks)
         return ConsulResponse.text(.ok, "")
     }
@@ -141,7 +185,7 @@ struct AgentEndpoint {
         var serviceName: String?
         if let serviceID = request.serviceid, !serviceID.isEmpty {
             guard let service = await call.store.selfNode?.services[serviceID] else {
-                return ConsulResponse.text(.badRequest, "ServiceID \"\(serviceID)\" does not exist")
+                return ConsulResponse.text(.notFound, "ServiceID \"\(serviceID)\" does not exist")
             }
             serviceName = service.name
         }
@@ -156,6 +200,22 @@ struct AgentEndpoint {
             return call.forbidden(.node, node, .write)
         }
         try await call.store.agentRegister(service: nil, checks: [registration])
+        return ConsulResponse.text(.ok, "")
+    }
+
+    /// `?enable=true` adds Consul's critical maintenance check (with `?reason=`); `false` removes it.
+    private func maintenance(checkID: String, serviceID: String?, name: String) async throws(StorageError) -> Response {
+        guard let enable = call.query["enable"], ["true", "false"].contains(enable) else {
+            return ConsulResponse.text(.badRequest, "Missing value for enable")
+        }
+        if enable == "false" {
+            if await call.store.selfNode?.checks[checkID] != nil { try await call.store.agentDeregister(checkID: checkID) }
+            return ConsulResponse.text(.ok, "")
+        }
+        let reason = call.query["reason"].flatMap { $0.isEmpty ? nil : $0 } ?? "Maintenance mode is enabled for this \(serviceID == nil ? "node" : "service")."
+        try await call.store.agentRegister(
+            service: nil,
+            checks: [.init(checkID: checkID, name: name, status: "critical", notes: reason, output: "", serviceID: serviceID ?? "")])
         return ConsulResponse.text(.ok, "")
     }
 

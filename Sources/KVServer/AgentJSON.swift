@@ -5,6 +5,8 @@ enum AgentJSON {
 
     struct Member: Encodable {
         let node: CatalogNode?
+        /// The WAN pool names members `node.datacenter`.
+        var wan = false
 
         private enum CodingKeys: String, CodingKey {
             case name = "Name", addr = "Addr", port = "Port", tags = "Tags", status = "Status"
@@ -14,9 +16,9 @@ enum AgentJSON {
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(ServerStore.selfNodeName, forKey: .name)
+            try container.encode(ServerStore.selfNodeName + (wan ? "." + CatalogEndpoint.datacenter : ""), forKey: .name)
             try container.encode(node?.address ?? "127.0.0.1", forKey: .addr)
-            try container.encode(8301, forKey: .port)
+            try container.encode(wan ? 8302 : 8301, forKey: .port)
             let tags = [
                 "role": "consul", "dc": CatalogEndpoint.datacenter, "port": "8300", "build": "\(consulVersion):git2kv", "vsn": "2",
                 "vsn_min": "2", "vsn_max": "3", "bootstrap": "1", "id": node?.id ?? "",
@@ -35,7 +37,9 @@ enum AgentJSON {
     struct SelfInfo: Encodable {
         let node: CatalogNode?
 
-        private enum CodingKeys: String, CodingKey { case config = "Config", member = "Member", meta = "Meta", stats = "Stats" }
+        private enum CodingKeys: String, CodingKey {
+            case config = "Config", debugConfig = "DebugConfig", coord = "Coord", member = "Member", meta = "Meta", stats = "Stats", xds = "xDS"
+        }
 
         private struct Config: Encodable {
             let node: CatalogNode?
@@ -61,8 +65,12 @@ enum AgentJSON {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(Config(node: node), forKey: .config)
             try container.encode(Member(node: node), forKey: .member)
+            try container.encode([String: String](), forKey: .debugConfig)
+            try container.encodeNil(forKey: .coord)
             try container.encode(node?.meta ?? [:], forKey: .meta)
-            try container.encode([String: [String: String]](), forKey: .stats)
+            let consul = ["server": "true", "leader": "true", "leader_addr": "127.0.0.1:8300", "bootstrap": "true", "known_datacenters": "1"]
+            try container.encode(["consul": consul], forKey: .stats)
+            try container.encodeNil(forKey: .xds)
         }
     }
 
@@ -72,7 +80,17 @@ enum AgentJSON {
 
         private enum CodingKeys: String, CodingKey {
             case id = "ID", service = "Service", tags = "Tags", address = "Address", port = "Port", meta = "Meta"
-            case datacenter = "Datacenter", enableTagOverride = "EnableTagOverride", weights = "Weights"
+            case datacenter = "Datacenter", enableTagOverride = "EnableTagOverride", weights = "Weights", taggedAddresses = "TaggedAddresses"
+        }
+
+        private struct TaggedAddressJSON: Encodable {
+            let address: CatalogService.TaggedAddress
+            private enum CodingKeys: String, CodingKey { case address = "Address", port = "Port" }
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(address.address, forKey: .address)
+                try container.encode(address.port, forKey: .port)
+            }
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -84,7 +102,10 @@ enum AgentJSON {
             try container.encode(service.port, forKey: .port)
             try container.encode(service.meta, forKey: .meta)
             try container.encode(CatalogEndpoint.datacenter, forKey: .datacenter)
-            try container.encode(false, forKey: .enableTagOverride)
+            try container.encode(service.enableTagOverride ?? false, forKey: .enableTagOverride)
+            if let tagged = service.taggedAddresses, !tagged.isEmpty {
+                try container.encode(tagged.mapValues(TaggedAddressJSON.init), forKey: .taggedAddresses)
+            }
             try container.encode(["Passing": 1, "Warning": 1], forKey: .weights)
         }
     }

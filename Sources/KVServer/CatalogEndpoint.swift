@@ -26,6 +26,7 @@ struct CatalogEndpoint {
 
         var node: String?
         var id: String?
+        var datacenter: String?
         var address: String?
         var taggedaddresses: [String: String]?
         var nodemeta: [String: String]?
@@ -36,6 +37,7 @@ struct CatalogEndpoint {
 
     private struct DeregisterRequest: Decodable {
         var node: String?
+        var datacenter: String?
         var serviceid: String?
         var checkid: String?
     }
@@ -152,6 +154,9 @@ struct CatalogEndpoint {
         case .success(let decoded): request = decoded
         case .failure(let error): return error.response
         }
+        if let datacenter = request.datacenter, !datacenter.isEmpty, datacenter != Self.datacenter {
+            return ConsulResponse.text(.internalServerError, "No path to datacenter")
+        }
         guard let node = request.node, !node.isEmpty else { return ConsulResponse.text(.badRequest, "Must provide node") }
         guard let address = request.address, !address.isEmpty else { return ConsulResponse.text(.badRequest, "Must provide address") }
         guard call.authorizer.allows(.node, node, .write) else { return call.forbidden(.node, node, .write) }
@@ -185,6 +190,9 @@ struct CatalogEndpoint {
         switch await call.decodeBody(DeregisterRequest.self) {
         case .success(let decoded): request = decoded
         case .failure(let error): return error.response
+        }
+        if let datacenter = request.datacenter, !datacenter.isEmpty, datacenter != Self.datacenter {
+            return ConsulResponse.text(.internalServerError, "No path to datacenter")
         }
         guard let node = request.node, !node.isEmpty else { return ConsulResponse.text(.badRequest, "Must provide node") }
         guard call.authorizer.allows(.node, node, .write) else { return call.forbidden(.node, node, .write) }

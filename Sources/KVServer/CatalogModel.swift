@@ -21,6 +21,15 @@ struct CatalogService: Codable, Sendable, Hashable {
     var meta: [String: String]
     var createIndex: UInt64
     var modifyIndex: UInt64
+    // Optional so that catalogs saved by earlier versions still load.
+    var taggedAddresses: [String: TaggedAddress]?
+    var enableTagOverride: Bool?
+
+    /// A service address under a tag (`lan`, `wan`, …), as Consul's ServiceAddress.
+    struct TaggedAddress: Codable, Sendable, Hashable {
+        var address: String
+        var port: Int
+    }
 }
 
 struct HealthCheck: Codable, Sendable, Hashable {

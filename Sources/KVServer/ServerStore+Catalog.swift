@@ -9,6 +9,8 @@ struct CatalogRegistration: Sendable {
         var address: String
         var port: Int
         var meta: [String: String]
+        var taggedAddresses: [String: CatalogService.TaggedAddress]? = nil
+        var enableTagOverride: Bool? = nil
     }
 
     struct Check: Sendable {
@@ -49,7 +51,8 @@ extension ServerStore {
             let existing = node.services[service.id]
             node.services[service.id] = CatalogService(
                 id: service.id, name: service.name, tags: service.tags, address: service.address, port: service.port,
-                meta: service.meta, createIndex: existing?.createIndex ?? index, modifyIndex: index)
+                meta: service.meta, createIndex: existing?.createIndex ?? index, modifyIndex: index,
+                taggedAddresses: service.taggedAddresses, enableTagOverride: service.enableTagOverride)
         }
         for check in registration.checks {
             let existing = node.checks[check.checkID]

@@ -76,6 +76,10 @@ struct SessionEndpoint {
         }
         let node = request.node.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultNode
         guard call.authorizer.allows(.session, node, .write) else { return call.forbidden(.session, node, .write) }
+        // As Consul: a session belongs to a node the catalog knows.
+        guard await call.store.nodes.contains(where: { $0.name == node }) else {
+            return ConsulResponse.text(.internalServerError, "Missing node registration")
+        }
         let behavior: SessionRecord.Behavior
         switch request.behavior ?? "" {
         case "", "release": behavior = .release

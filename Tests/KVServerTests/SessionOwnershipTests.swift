@@ -48,6 +48,12 @@ struct SessionOwnershipTests {
         let (server, port) = try Git2KVBinary.startKVServer(extraArguments: ["--acl-bootstrap-token-file", directory.appending("bootstrap")])
         defer { server.kill() }
         let base = "http://127.0.0.1:\(port)"
+        for node in ["node-a", "node-b"] {
+            let registered = try curl(["-X", "PUT", "-H", "X-Consul-Token: \(bootstrap)", "-d", "{\"Node\":\"\(node)\",\"Address\":\"10.0.0.1\"}", "\(base)/v1/catalog/register"])
+            #expect(registered.status == 200, "\(registered.body)")
+        }
+        let unregistered = try curl(["-X", "PUT", "-H", "X-Consul-Token: \(bootstrap)", "-d", "{\"Node\":\"nowhere\"}", "\(base)/v1/session/create"])
+        #expect(unregistered.status == 500 && unregistered.body.contains("Missing node registration"), "a session's node must be in the catalog")
         let alice = try token(for: "node-a", base: base, bootstrap: bootstrap)
         let bob = try token(for: "node-b", base: base, bootstrap: bootstrap)
         #expect(try curl(["-X", "PUT", "-H", "X-Consul-Token: \(bob)", "-d", "{\"Node\":\"node-a\"}", "\(base)/v1/session/create"]).status == 403)
@@ -81,9 +87,9 @@ struct SessionOwnershipTests {
         let (server, port) = try Git2KVBinary.startKVServer()
         defer { server.kill() }
         let base = "http://127.0.0.1:\(port)"
-        let seconds = try createSession(node: "n", token: "", base: base, lockDelay: "15")
-        let text = try createSession(node: "n", token: "", base: base, lockDelay: "\"1s\"")
-        let nanoseconds = try createSession(node: "n", token: "", base: base, lockDelay: "2000000000")
+        let seconds = try createSession(node: "git2kv-kv-server", token: "", base: base, lockDelay: "15")
+        let text = try createSession(node: "git2kv-kv-server", token: "", base: base, lockDelay: "\"1s\"")
+        let nanoseconds = try createSession(node: "git2kv-kv-server", token: "", base: base, lockDelay: "2000000000")
         func lockDelay(_ id: String) throws -> Int? {
             ((try curl(["\(base)/v1/session/info/\(id)"]).json as? [[String: Any]])?.first?["LockDelay"] as? NSNumber)?.intValue
         }
