@@ -161,7 +161,7 @@ struct HostsAndPublishTests {
             kv: \(harness.server.kvSetting)
             catalog: \(catalogServer.kvSetting)
             key: dns/hosts
-            min_lines: 3
+            min_lines: 5
             stop_key: dns/hosts-stop
             refresh: 2s
             lock: { session_ttl: 10s, lock_delay: 0s }
@@ -175,7 +175,10 @@ struct HostsAndPublishTests {
         let secondTask = Task { await second.run() }
 
         let render = try harness.config(["{bundle: dns/hosts, file: hosts, destination: \(harness.path("hosts.consul")), min_lines: 3}"])
+        // The catalog server's own node and its consul service are there too, as with Consul.
         let expected = """
+            127.0.0.1 consul.service.consul
+            127.0.0.1 git2kv-kv-server.node.consul
             10.0.0.1 web-1.node.consul
             10.0.0.2 web-2.node.consul
             10.0.0.1 web.service.consul
@@ -187,7 +190,7 @@ struct HostsAndPublishTests {
         // Deregistering leaves too few lines: min_lines holds the last good file.
         try await deregister(catalogServer, node: "web-2")
         try await eventually("the refused publish") { await first.lastError?.kind == .guardFailed }
-        #expect(await first.lastError?.message.contains("fewer than min_lines 3") == true)
+        #expect(await first.lastError?.message.contains("fewer than min_lines 5") == true)
         _ = await harness.once(render)
         #expect(harness.read("hosts.consul") == expected)
         #expect(!(await second.isLeader))
