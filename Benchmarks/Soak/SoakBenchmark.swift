@@ -45,10 +45,14 @@ enum SoakBenchmark {
 
         let warmUp = max(syncs / 20, 100)
         var warmRSS = 0
+        var warmAnonymous = 0
         let started = ContinuousClock.now
         var latencies = Timings(name: "webhook to acknowledged")
         for round in 0..<syncs {
-            if round == warmUp { warmRSS = try residentKilobytes(of: serve.processIdentifier) }
+            if round == warmUp {
+                warmRSS = try residentKilobytes(of: serve.processIdentifier)
+                warmAnonymous = ResidentMemory.anonymousKilobytes(of: serve.processIdentifier) ?? 0
+            }
             let bundleLayout = round % 2 == 0
             let prefix = bundleLayout ? "soak/apps" : "soak/flat"
             let change: FixtureChange =
@@ -70,6 +74,7 @@ enum SoakBenchmark {
         }
         let elapsed = started.duration(to: .now)
         let endRSS = try residentKilobytes(of: serve.processIdentifier)
+        let endAnonymous = ResidentMemory.anonymousKilobytes(of: serve.processIdentifier) ?? 0
         let metrics = try ProcessRunner.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"]).output
         let passes = syncPasses(in: metrics)
         let growth = Double(endRSS - warmRSS) / 1024
@@ -83,6 +88,7 @@ enum SoakBenchmark {
             | RSS after \(warmUp) commits (warm) | \(String(format: "%.1f", Double(warmRSS) / 1024)) MiB | — |
             | RSS at the end | \(String(format: "%.1f", Double(endRSS) / 1024)) MiB | — |
             | growth from warm to end | \(String(format: "%.1f", growth)) MiB | under 5 MiB |
+            | of which anonymous memory (heap, stacks; the rest is pages of mapped files such as the binary's code) | \(String(format: "%.1f", Double(endAnonymous - warmAnonymous) / 1024)) MiB | — |
 
             \(targetLine("soak growth under 5 MiB over \(syncs) commits", met: growth < 5, measured: String(format: "%.1f MiB", growth)))
             """

@@ -6,6 +6,11 @@ public enum ResidentMemory {
         field("VmRSS:", of: process)
     }
 
+    /// The resident part that is anonymous memory (heap, stacks), not mapped files (RssAnon).
+    public static func anonymousKilobytes(of process: Int32? = nil) -> Int? {
+        field("RssAnon:", of: process)
+    }
+
     /// The highest resident size the process has had (VmHWM).
     public static func peakKilobytes(of process: Int32? = nil) -> Int? {
         field("VmHWM:", of: process)
