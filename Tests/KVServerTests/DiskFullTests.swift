@@ -100,10 +100,10 @@ struct SmallDisk {
         var stats = statvfs()
         guard statvfs(mountPoint.path, &stats) == 0 else { throw CocoaError(.fileWriteUnknown) }
         let free = Int(stats.f_bavail) * Int(stats.f_frsize)
-        let handle = FileHandle(forWritingAtPath: fillerPath) ?? {
-            FileManager.default.createFile(atPath: fillerPath, contents: nil)
-            return FileHandle(forWritingAtPath: fillerPath)!
-        }()
+        if !FileManager.default.fileExists(atPath: fillerPath) {
+            guard FileManager.default.createFile(atPath: fillerPath, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
+        }
+        guard let handle = FileHandle(forWritingAtPath: fillerPath) else { throw CocoaError(.fileWriteUnknown) }
         defer { try? handle.close() }
         try handle.seekToEnd()
         var remaining = max(0, free - leavingBytes)
