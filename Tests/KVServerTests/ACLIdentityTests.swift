@@ -7,19 +7,7 @@ import TestFixtures
 /// built-in global-management policy, expirations, identities and list filters.
 @Suite("ACL identities", .serialized)
 struct ACLIdentityTests {
-    private struct Answer {
-        var status: Int
-        var body: String
-
-        var object: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] }
-        var list: [[String: Any]]? { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [[String: Any]] }
-    }
-
-    private func curl(_ arguments: [String]) throws -> Answer {
-        let result = try ProcessRunner.run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}"] + arguments)
-        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
-        return Answer(status: Int(lines.last ?? "") ?? 0, body: lines.dropLast().joined(separator: "\n"))
-    }
+    private func curl(_ arguments: [String]) throws -> CurlAnswer { try Curl.run(arguments) }
 
     @Test("bootstrap and anonymous tokens are listed and usable, global-management is built in and fixed, tokens take expirations and identities, roles are refused, lists filter")
     func identities() throws {

@@ -6,17 +6,7 @@ import TestFixtures
 /// the synchronous curl calls never hold a thread the server needs).
 @Suite("Consul API edges", .serialized)
 struct ConsulAPIEdgeTests {
-    private struct Answer {
-        var status: Int
-        var headers: String
-        var body: String
-    }
-
-    private func curl(_ arguments: [String]) throws -> Answer {
-        let result = try ProcessRunner.run("/usr/bin/curl", ["-s", "--path-as-is", "-D", "/dev/stderr", "-w", "\n%{http_code}"] + arguments)
-        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
-        return Answer(status: Int(lines.last ?? "") ?? 0, headers: result.errors.lowercased(), body: lines.dropLast().joined(separator: "\n"))
-    }
+    private func curl(_ arguments: [String]) throws -> CurlAnswer { try Curl.run(arguments) }
 
     @Test("cas=0 deletes nothing, conflicting flags are 400, // is redirected, dc, stale+consistent, wait units, raw headers")
     func edges() throws {

@@ -6,24 +6,9 @@ import TestFixtures
 /// binary, with curl (out of process).
 @Suite("Sessions and their owners", .serialized)
 struct SessionOwnershipTests {
-    private struct Answer {
-        var status: Int
-        var headers: String
-        var body: String
+    private func curl(_ arguments: [String]) throws -> CurlAnswer { try Curl.run(arguments) }
 
-        var json: Any? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) }
-    }
-
-    private func curl(_ arguments: [String]) throws -> Answer {
-        let result = try ProcessRunner.run("/usr/bin/curl", ["-s", "-D", "/dev/stderr", "-w", "\n%{http_code}"] + arguments)
-        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
-        return Answer(status: Int(lines.last ?? "") ?? 0, headers: result.errors.lowercased(), body: lines.dropLast().joined(separator: "\n"))
-    }
-
-    private func header(_ name: String, of answer: Answer) -> String? {
-        answer.headers.split(separator: "\r\n").first { $0.hasPrefix(name.lowercased() + ":") }
-            .map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces) }
-    }
+    private func header(_ name: String, of answer: CurlAnswer) -> String? { answer.header(name) }
 
     /// A token whose policy may write sessions on `node` and keys under app/.
     private func token(for node: String, base: String, bootstrap: String) throws -> String {
