@@ -128,7 +128,7 @@ struct AgentEndpoint {
     }
 
     /// A check of the request as the catalog keeps it; a failure is the response to send.
-    private func check(_ request: CheckRequest, serviceID: String?, serviceName: String?) -> Result<CatalogRegistration.Check, ResponseError> {
+    private func check(_ request: CheckRequest, serviceID: String?) -> Result<CatalogRegistration.Check, ResponseError> {
         if request.http != nil || request.tcp != nil || request.args != nil || request.grpc != nil {
             return .failure(ResponseError(ConsulResponse.text(.badRequest, "Invalid check: git2kv kv-server runs only TTL checks (no HTTP, TCP, gRPC or script checks)")))
         }
@@ -163,7 +163,7 @@ struct AgentEndpoint {
         let id = request.id.flatMap { $0.isEmpty ? nil : $0 } ?? name
         var checks: [CatalogRegistration.Check] = []
         for wire in (request.check.map { [$0] } ?? []) + (request.checks ?? []) {
-            switch check(wire, serviceID: id, serviceName: name) {
+            switch check(wire, serviceID: id) {
             case .success(let check): checks.append(check)
             case .failure(let error): return error.response
             }
@@ -190,7 +190,7 @@ struct AgentEndpoint {
             serviceName = service.name
         }
         let registration: CatalogRegistration.Check
-        switch check(request, serviceID: nil, serviceName: serviceName) {
+        switch check(request, serviceID: nil) {
         case .success(let check): registration = check
         case .failure(let error): return error.response
         }

@@ -16,12 +16,6 @@ struct KVTable: Sendable {
 
     init() {}
 
-    init(entries: [KVEntry], tombstones: [String: UInt64], reapedFloor: UInt64) {
-        for entry in entries { self.entries[ByteKey(entry.key)] = entry }
-        sortedKeys = SortedKeyList(sorted: self.entries.keys.map(\.string).sorted { $0.sortsBefore($1) })
-        for (key, index) in tombstones { self.tombstones[ByteKey(key)] = index }
-        self.reapedFloor = reapedFloor
-    }
 
     subscript(key: String) -> KVEntry? { entries[ByteKey(key)] }
 
@@ -148,7 +142,7 @@ extension KVTable: Decodable {
         // Snapshots before byte keys kept tombstones as an object.
         if let legacy = try container.decodeIfPresent([String: UInt64].self, forKey: .tombstones) { tombstones = legacy }
         self.init(
-            entries: try container.decode([KVEntry].self, forKey: .entries), tombstones: tombstones,
+            orderedEntries: try container.decode([KVEntry].self, forKey: .entries), tombstones: tombstones.map { ($0.key, $0.value) },
             reapedFloor: try container.decode(UInt64.self, forKey: .reapedFloor))
         for tombstone in try container.decodeIfPresent([Tombstone].self, forKey: .tombstoneList) ?? [] {
             self.tombstones[ByteKey(tombstone.key)] = tombstone.index

@@ -47,9 +47,9 @@ extension ServerStore {
         checkTimers.removeValue(forKey: checkID)?.cancel()
     }
 
-    /// Sets a check's status (pass/warn/fail/update); a TTL check's clock starts again. False
-    /// when this node has no such check.
-    func agentUpdate(checkID: String, status: String, output: String) async throws(StorageError) -> Bool {
+    /// Sets a check's status (pass/warn/fail/update); a TTL check's clock starts again, unless
+    /// this is its expiry. False when this node has no such check.
+    func agentUpdate(checkID: String, status: String, output: String, restartingClock: Bool = true) async throws(StorageError) -> Bool {
         guard var node = selfNode, var check = node.checks[checkID] else { return false }
         let index = state.index + 1
         check.status = status
@@ -58,7 +58,7 @@ extension ServerStore {
         node.checks[checkID] = check
         node.modifyIndex = index
         try await commit([.node(node.name, node)])
-        if check.ttl != nil { scheduleCheckExpiry(checkID) }
+        if restartingClock, check.ttl != nil { scheduleCheckExpiry(checkID) }
         return true
     }
 
@@ -84,7 +84,6 @@ extension ServerStore {
     private func expireCheck(_ checkID: String, ttl: String) async {
         checkTimers[checkID] = nil
         // Refused by a full disk: the check keeps its status until its next update or expiry.
-        _ = try? await agentUpdate(checkID: checkID, status: "critical", output: "TTL expired (no update within \(ttl))")
-        checkTimers.removeValue(forKey: checkID)?.cancel()
+        _ = try? await agentUpdate(checkID: checkID, status: "critical", output: "TTL expired (no update within \(ttl))", restartingClock: false)
     }
 }

@@ -8,8 +8,6 @@ import TestFixtures
 struct SessionOwnershipTests {
     private func curl(_ arguments: [String]) throws -> CurlAnswer { try Curl.run(arguments) }
 
-    private func header(_ name: String, of answer: CurlAnswer) -> String? { answer.header(name) }
-
     /// A token whose policy may write sessions on `node` and keys under app/.
     private func token(for node: String, base: String, bootstrap: String) throws -> String {
         let rules = "session \\\"\(node)\\\" { policy = \\\"write\\\" }\\nkey_prefix \\\"app/\\\" { policy = \\\"write\\\" }"
@@ -48,7 +46,7 @@ struct SessionOwnershipTests {
         #expect(try curl(["-X", "PUT", "-H", "X-Consul-Token: \(bob)", "\(base)/v1/session/renew/\(aliceSession)"]).status == 403)
         let peek = try curl(["-H", "X-Consul-Token: \(bob)", "\(base)/v1/session/info/\(aliceSession)"])
         #expect(peek.status == 200 && peek.body == "[]", "\(peek.body)")
-        #expect(header("X-Consul-Results-Filtered-By-ACLs", of: peek) == "true")
+        #expect(peek.header("X-Consul-Results-Filtered-By-ACLs") == "true")
         #expect(try curl(["-H", "X-Consul-Token: \(bob)", "\(base)/v1/session/list"]).body == "[]")
         let stolenLock = try curl(["-X", "PUT", "-H", "X-Consul-Token: \(bob)", "-d", "x", "\(base)/v1/kv/app/lock?acquire=\(aliceSession)"])
         #expect(stolenLock.status == 403, "\(stolenLock.body)")
@@ -84,14 +82,14 @@ struct SessionOwnershipTests {
         #expect(try curl(["-X", "PUT", "-d", "{\"LockDelay\":\"soon\"}", "\(base)/v1/session/create"]).status == 400)
 
         let before = try curl(["\(base)/v1/session/list"])
-        let index = try #require(header("X-Consul-Index", of: before))
+        let index = try #require(before.header("X-Consul-Index"))
         #expect(try curl(["-X", "PUT", "-d", "v", "\(base)/v1/kv/unrelated"]).body == "true")
         let after = try curl(["\(base)/v1/session/list"])
-        #expect(header("X-Consul-Index", of: after) == index, "a KV write is not a session change")
+        #expect(after.header("X-Consul-Index") == index, "a KV write is not a session change")
         let blocked = try curl(["\(base)/v1/session/list?index=\(index)&wait=1s"])
-        #expect(header("X-Consul-Index", of: blocked) == index, "the blocking query ran out its wait instead of answering the KV write")
+        #expect(blocked.header("X-Consul-Index") == index, "the blocking query ran out its wait instead of answering the KV write")
         #expect(try curl(["-X", "PUT", "\(base)/v1/session/destroy/\(seconds)"]).body == "true")
         let changed = try curl(["\(base)/v1/session/list?index=\(index)&wait=5s"])
-        #expect(header("X-Consul-Index", of: changed).flatMap { UInt64($0) } ?? 0 > UInt64(index) ?? .max)
+        #expect(changed.header("X-Consul-Index").flatMap { UInt64($0) } ?? 0 > UInt64(index) ?? .max)
     }
 }
