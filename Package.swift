@@ -11,12 +11,15 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "git2kv", targets: ["git2kv"]),
+        .executable(name: "git2kv-node", targets: ["git2kv-node"]),
         .library(name: "Secrets", targets: ["Secrets"]),
         .library(name: "GitKit", targets: ["GitKit"]),
         .library(name: "BundleFormat", targets: ["BundleFormat"]),
         .library(name: "KV", targets: ["KV"]),
         .library(name: "KVServer", targets: ["KVServer"]),
         .library(name: "StructuredText", targets: ["StructuredText"]),
+        .library(name: "ConfigParsing", targets: ["ConfigParsing"]),
+        .library(name: "Leadership", targets: ["Leadership"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Daemon", targets: ["Daemon"]),
         .library(name: "Renderer", targets: ["Renderer"]),
@@ -34,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.0"),
@@ -110,8 +114,34 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "ConfigParsing",
+            dependencies: [
+                "KV", "Secrets", "StructuredText",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "MetricsExport",
+            dependencies: [
+                "ConfigParsing",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Leadership",
+            dependencies: [
+                "KV",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Pipeline",
             dependencies: [
+                "ConfigParsing", "Leadership",
                 "GitKit", "BundleFormat", "KV", "Secrets", "StructuredText",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -124,7 +154,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "HTTPServing",
-                "Pipeline", "KV", "GitKit", "Secrets", "LifecycleSupport",
+                "Pipeline", "ConfigParsing", "Leadership", "MetricsExport", "KV", "GitKit", "Secrets", "LifecycleSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -138,7 +168,7 @@ let package = Package(
             name: "Renderer",
             dependencies: [
                 "HTTPServing",
-                "Pipeline", "BundleFormat", "KV", "Secrets", "LifecycleSupport", "StructuredText",
+                "ConfigParsing", "Leadership", "MetricsExport", "BundleFormat", "KV", "Secrets", "LifecycleSupport", "StructuredText",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Yams", package: "Yams"),
@@ -163,9 +193,30 @@ let package = Package(
             dependencies: ["KV", "KVServer", "TestFixtures", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        .target(name: "CBuildInfo"),
+        .target(
+            name: "CommandSupport",
+            dependencies: [
+                "CBuildInfo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "NodeCommands",
+            dependencies: [
+                "CommandSupport", "ConfigParsing", "Renderer", "BundleFormat", "KV",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "git2kv",
             dependencies: [
+                "CommandSupport", "NodeCommands", "ConfigParsing",
                 "GitKit",
                 "BundleFormat",
                 "KV",
@@ -177,6 +228,14 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "git2kv-node",
+            dependencies: [
+                "CommandSupport", "NodeCommands",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),
@@ -308,6 +367,21 @@ let package = Package(
         .testTarget(
             name: "KVServerTests",
             dependencies: ["KV", "KVServer", "TestFixtures"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ConfigParsingTests",
+            dependencies: ["ConfigParsing"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MetricsExportTests",
+            dependencies: ["MetricsExport", "ConfigParsing", "TestFixtures"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LeadershipTests",
+            dependencies: ["Leadership"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -5,6 +5,7 @@ import KV
 import KVServer
 import Pipeline
 import TestFixtures
+import ConfigParsing
 
 /// Issue 4's benchmarks on a 10,000-file repository in 100 directories (file:// remote):
 /// initial sync (next to `git clone --mirror` of the same repository, the git CLI as the peer),
@@ -99,7 +100,7 @@ enum SyncBenchmark {
         }
         let head = try await repository.resolveBranch("main")
         let target = MappingTarget(repo: repo.name, reference: "main", mapping: repo.mappings[0])
-        let kv = try KVConnection.open(config.kv, token: nil)
+        let kv = try KVConnection.openForSync(config.kv, token: nil)
         return (MappingSync(target: target, kv: kv, address: config.kv.address, repository: repository, records: runner.records), head)
     }
 

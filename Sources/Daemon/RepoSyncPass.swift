@@ -1,6 +1,7 @@
 import GitKit
 import KV
 import Pipeline
+import ConfigParsing
 
 /// One pass for one repo, outside any actor: fetch (when asked) and sync the selected
 /// references under the mirror lock, then read the status of every mapping that failed so the

@@ -2,6 +2,8 @@ import Foundation
 import KV
 import Logging
 import Pipeline
+import ConfigParsing
+import Leadership
 
 /// Everything the daemon does for one repo: polls it, runs the syncs that polls and webhooks
 /// ask for (at most one running and one queued per branch), takes part in its leader election
@@ -66,13 +68,13 @@ actor RepoWorker {
     func start() throws(SyncError) {
         if highAvailability {
             let target = repo.leadTarget
-            let kv = try KVConnection.open(context.config.kv, token: target.mapping.token)
+            let kv = try KVConnection.openForSync(context.config.kv, token: target.mapping.token)
             leadKV = kv
             var guards: [LeaderGuard] = []
             for mapping in repo.mappings {
                 let key = repo.guardKey(of: mapping)
                 guard key != target.leaderKey, !guards.contains(where: { $0.key == key }) else { continue }
-                let guardKV = try KVConnection.open(context.config.kv, token: mapping.token)
+                let guardKV = try KVConnection.openForSync(context.config.kv, token: mapping.token)
                 guards.append(LeaderGuard(key: key, kv: guardKV, tokenOrigin: Self.tokenOrigin(mapping, context.config)))
             }
             let leadership = LeaderElection(

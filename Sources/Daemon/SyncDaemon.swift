@@ -3,6 +3,8 @@ public import KV
 public import Logging
 public import Pipeline
 import Secrets
+import ConfigParsing
+import Leadership
 
 /// `git2kv serve` without its HTTP port: one worker per repo, the shared write limits, the
 /// webhook verifiers, health and status. Reloading swaps the configuration only when the new

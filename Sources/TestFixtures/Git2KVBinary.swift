@@ -15,6 +15,11 @@ public enum Git2KVBinary {
         return testBinary.deletingLastPathComponent().appendingPathComponent("git2kv").path
     }
 
+    /// `git2kv-node`, the node-side executable, next to `git2kv`.
+    public static var nodePath: String {
+        URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("git2kv-node").path
+    }
+
     public static func run(_ arguments: [String], input: [UInt8]? = nil) throws -> ProcessRunner.Result {
         try ProcessRunner.run(path, arguments, input: input)
     }

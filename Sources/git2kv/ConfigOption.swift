@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import CommandSupport
 import Pipeline
 
 /// `--config FILE` for the commands that read the daemon configuration.
@@ -17,21 +18,5 @@ struct DaemonConfigOption: ParsableArguments {
         } catch {
             Output.exit(error.description)
         }
-    }
-}
-
-enum Output {
-    static func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
-    }
-
-    static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
-    }
-
-    /// Prints why the command cannot go on and exits with status 1 (ArgumentParser would add usage help).
-    static func exit(_ message: String) -> Never {
-        error(message)
-        Foundation.exit(1)
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import Pipeline
+import ConfigParsing
 
 /// `git2kv history <prefix>/<bundle>`: the live value tied to `git log`.
 struct HistoryCommand: AsyncParsableCommand {
@@ -33,7 +35,7 @@ struct HistoryCommand: AsyncParsableCommand {
                 if !noFetch {
                     do { try await runner.fetch(repo, into: repository) } catch { Output.error("warning: fetch \(repo.name): \(error)") }
                 }
-                let kv = try KVConnection.open(config.kv, token: target.mapping.token)
+                let kv = try KVConnection.openForSync(config.kv, token: target.mapping.token)
                 return try await BundleHistory.read(key: key, target: target, bundle: bundle, kv: kv, repository: repository, limit: limit)
             }
             Output.line(history.text)

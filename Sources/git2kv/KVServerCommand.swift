@@ -1,8 +1,10 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import KV
 import KVServer
 import Pipeline
+import ConfigParsing
 
 /// `git2kv kv-server`: the embedded Consul-compatible KV server.
 struct KVServerCommand: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Pipeline
 
 /// `git2kv policy`: the Consul ACL policies each mapping needs.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Daemon
 import Foundation
 import Pipeline
@@ -18,7 +19,12 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let config = options.load()
         let logger = logging.bootstrap(label: "git2kv.serve")
-        let server = DaemonServer(config: config, logger: logger, fetcher: .workerProcess)
+        let server: DaemonServer
+        do {
+            server = try DaemonServer(config: config, logger: logger, fetcher: .workerProcess)
+        } catch {
+            Output.exit("error: \(error)")
+        }
         do {
             let host = try DaemonServer.hostAndPort(config.serve.listen).host
             try await server.run(handleSignals: true) { port in

@@ -40,7 +40,7 @@ struct DaemonHarness {
         let config = try DaemonConfig.parse(text, file: "daemon.yaml")
         var logger = Logger(label: "test.daemon")
         logger.logLevel = .critical
-        let daemonServer = DaemonServer(config: config, logger: logger)
+        let daemonServer = try DaemonServer(config: config, logger: logger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let task = Task {
             defer { continuation.finish() }

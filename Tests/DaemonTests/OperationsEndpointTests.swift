@@ -1,5 +1,6 @@
 import Daemon
 import Foundation
+import TestFixtures
 import Testing
 
 /// /health, /health/ready, /metrics and /status of a running daemon.
@@ -42,5 +43,22 @@ import Testing
         #expect(down.body.contains(#""kv_reachable" : false"#), "\(down.body)")
         #expect(try await harness.request(.GET, "/health").status == 200)
         #expect(try await harness.request(.GET, "/metrics").body.contains("git2kv_kv_errors_total"))
+    }
+
+    @Test("with metrics.dogstatsd the same metrics go to the agent, tagged")
+    func dogStatsD() async throws {
+        let agent = try UDPReceiver()
+        defer { agent.stop() }
+        let harness = try await DaemonHarness.start(
+            topLevel: ["ha: { enabled: false }", #"metrics: { dogstatsd: "127.0.0.1:\#(agent.port)", tags: [env:test] }"#])
+        defer { Task { await harness.stop() } }
+        try await harness.waitForLive(try harness.repository.head())
+        let labels = "repo:config,reference:main,prefix:config/apps"
+        try await eventually("the sync's metrics") {
+            agent.lines.contains("git2kv.syncs:1|c|#env:test,\(labels),outcome:success")
+                && agent.lines.contains { $0.hasPrefix("git2kv.sync_duration:") && $0.hasSuffix("|ms|#env:test,\(labels)") }
+                && agent.lines.contains("git2kv.commits_behind:0|g|#env:test,\(labels)")
+        }
+        #expect(try await harness.request(.GET, "/metrics").body.contains(#"git2kv_syncs_total{repo="config",reference="main",prefix="config/apps",outcome="success"} 1"#))
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GitKit
 import Pipeline
 import Testing
+import ConfigParsing
 
 @Suite("Daemon configuration")
 struct ConfigTests {
@@ -69,6 +70,8 @@ struct ConfigTests {
             ("repos:\n  - name: a\n    url: u\n    poll_interval: 5s\n    fetch_limit: { every: 10s }\n    mappings: [{prefix: p}]\n", 5, "not be longer than poll_interval"),
             ("repos:\n  - name: a\n    url: u\n    fetch_limit: { burst: 0 }\n    mappings: [{prefix: p}]\n", 4, "must be at least 1"),
             ("http: { request_timeout: 100ms }\nrepos: []\n", 1, "must be at least 1s"),
+            ("metrics:\n  dogstatsd: 127.0.0.1:8125\n  events: true\nrepos: []\n", 3, "events are sent by the renderer"),
+            ("metrics: { dogstatsd: localhost }\nrepos: []\n", 1, "dogstatsd must be HOST:PORT"),
         ])
     func badFiles(text: String, line: Int, message: String) throws {
         let error = #expect(throws: ConfigError.self) { try DaemonConfig.parse(text, file: "bad.yaml") }

@@ -9,6 +9,7 @@ import Renderer
 import StoreFixtures
 import TestFixtures
 import Testing
+import ConfigParsing
 
 @Suite("hosts and publish")
 struct HostsAndPublishTests {

@@ -44,11 +44,12 @@ struct RenderProcessTests {
             #expect(result.status == 0, "\(result.errors)")
         }
 
-        func writeRenderConfig(_ outputs: [String]) throws {
+        func writeRenderConfig(_ outputs: [String], extra: [String] = []) throws {
             let text = """
                 kv: \(store.kvSetting)
                 state_dir: \(directory.appending("render-state"))
                 wait: { min: 100ms, max: 1s }
+                \(extra.joined(separator: "\n"))
                 outputs:
                 \(outputs.map { "  - " + $0 }.joined(separator: "\n"))
 
@@ -152,6 +153,41 @@ struct RenderProcessTests {
         try await setup.waitFor("the added output") { setup.read("copy.conf") == "port=82\n" }
         renderer.kill(SIGTERM)
         #expect(!renderer.isRunning)
+    }
+
+    @Test("git2kv-node render sends DogStatsD metrics and an event per delivery, failed ones too")
+    func dogStatsD() async throws {
+        let setup = try await Setup.start()
+        defer { setup.stop() }
+        let agent = try UDPReceiver()
+        defer { agent.stop() }
+        let destination = setup.directory.appending("app.conf")
+        try setup.writeRenderConfig(
+            [#"{bundle: config/apps/web, file: app.conf, destination: \#(destination), check: ["/bin/sh", "-c", "! grep -q broken $0", "{{staged}}"]}"#],
+            extra: [#"metrics: { dogstatsd: "127.0.0.1:\#(agent.port)", tags: ["env:test"], events: true }"#])
+        let renderer = try BackgroundProcess(Git2KVBinary.nodePath, ["render", "--config", setup.renderConfig])
+        defer { renderer.kill() }
+        try await setup.waitFor("the first delivery") { setup.read("app.conf") == "port=80\n" }
+        func events(_ alert: String) -> [String] { agent.lines.filter { $0.hasPrefix("_e{") && $0.contains("|t:\(alert)|") } }
+        try await eventually("the delivery's metric and event") {
+            agent.lines.contains("git2kv.render.outputs:1|c|#env:test,destination:\(destination),outcome:written") && events("success").count == 1
+        }
+        let delivered = try #require(events("success").first)
+        let commit = try setup.repository.head()
+        #expect(delivered.contains("git2kv delivered \(destination)|bundle: config/apps/web\\ncommit: \(commit)\\ndestination: \(destination)\\noutcome: delivered"))
+        #expect(delivered.hasSuffix("|#env:test,bundle:config/apps/web,destination:\(destination),outcome:delivered"))
+
+        try setup.repository.commit("broken", changes: [.text("apps/web/app.conf", "broken\n")])
+        try setup.sync()
+        try await eventually("the failed check's event") { events("error").count == 1 }
+        #expect(events("error")[0].contains("outcome: failed_check"))
+        try setup.repository.commit("broken again", changes: [.text("apps/web/app.conf", "broken\nstill\n")])
+        try setup.sync()
+        try await eventually("the second commit's failure") { events("error").count == 2 }
+        #expect(agent.lines.filter { $0.hasPrefix("git2kv.render.outputs:1|c|") && $0.hasSuffix("outcome:failed_check") }.count == 2)
+        #expect(setup.read("app.conf") == "port=80\n", "the last good file stays")
+        #expect(events("success").count == 1)
+        renderer.kill(SIGTERM)
     }
 
     @Test("publish writes a generated file once and skips it while unchanged")

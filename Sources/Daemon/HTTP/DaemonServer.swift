@@ -6,6 +6,7 @@ public import Logging
 public import Pipeline
 import ServiceLifecycle
 import UnixSignals
+import ConfigParsing
 
 /// `git2kv serve`: the daemon and its HTTP port, with SIGHUP reloading the configuration file
 /// and SIGTERM/SIGINT stopping after the running transactions.
@@ -14,10 +15,17 @@ public struct DaemonServer: Sendable {
     public let logger: Logger
     public let daemon: SyncDaemon
 
-    public init(config: DaemonConfig, logger: Logger, fetcher: MirrorFetcher = .inProcess) {
+    /// Fails only when `metrics.dogstatsd` names a host that cannot be resolved.
+    public init(config: DaemonConfig, logger: Logger, fetcher: MirrorFetcher = .inProcess) throws(DaemonError) {
         self.config = config
         self.logger = logger
-        self.daemon = SyncDaemon(config: config, logger: logger, fetcher: fetcher)
+        let metrics: DaemonMetrics
+        do {
+            metrics = try DaemonMetrics(config: config.metrics)
+        } catch {
+            throw DaemonError("\(config.file): metrics: \(error)")
+        }
+        self.daemon = SyncDaemon(config: config, logger: logger, metrics: metrics, fetcher: fetcher)
     }
 
     /// Starts the daemon and serves until stopped: by a signal with `handleSignals`, otherwise

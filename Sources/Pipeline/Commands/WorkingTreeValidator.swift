@@ -1,4 +1,5 @@
 import Foundation
+import ConfigParsing
 
 /// `git2kv validate`: the sync's file checks on a working tree, for the config repo's own CI.
 public struct WorkingTreeValidator: Sendable {

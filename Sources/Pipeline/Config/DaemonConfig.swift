@@ -1,4 +1,5 @@
 import Foundation
+public import ConfigParsing
 
 /// The configuration of `serve`, `sync`, `status`, `history` and `policy` (see docs/configuration.md).
 public struct DaemonConfig: Sendable, Equatable {
@@ -7,6 +8,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var kv = KVConfig()
     /// `http`, `limits` and `ha`: how `serve` listens, paces its writes and elects leaders.
     public var serve = ServeSettings()
+    /// `metrics`: DogStatsD metrics beside /metrics.
+    public var metrics = MetricsConfig()
     /// Where git mirrors and local sync records live.
     public var stateDirectory: String
     public var repos: [RepoConfig]
@@ -29,12 +32,13 @@ public struct DaemonConfig: Sendable, Equatable {
     public static func parse(_ text: String, file: String) throws(ConfigError) -> DaemonConfig {
         let root = try ConfigNode.parse(text, file: file)
         let keys = try root.mapping()
-        var config = DaemonConfig(file: file, stateDirectory: defaultStateDirectory, repos: [])
+        var config = DaemonConfig(file: file, stateDirectory: StateDirectory.defaultPath, repos: [])
         if let value = keys.optional("kv") { config.kv = try KVConfig(value) }
         if let value = keys.optional("http") { try config.serve.readHTTP(value) }
         if let value = keys.optional("limits") { try config.serve.readLimits(value) }
         if let value = keys.optional("ha") { try config.serve.readHA(value) }
         if let value = keys.optional("state_dir") { config.stateDirectory = try value.nonEmptyString() }
+        if let value = keys.optional("metrics") { config.metrics = try MetricsConfig(value, allowsEvents: false) }
         for repoNode in try keys.required("repos").list() {
             try config.add(RepoConfig(repoNode), declaredAt: repoNode)
         }
@@ -66,11 +70,5 @@ public struct DaemonConfig: Sendable, Equatable {
                     message: "prefix \(otherPrefix) (repo \(otherRepo.name), \(other.origin)) overlaps prefix \(prefix) (repo \(repo.name), \(mapping.origin)): each mapping needs a subtree of its own")
             }
         }
-    }
-
-    package static var defaultStateDirectory: String {
-        let environment = ProcessInfo.processInfo.environment
-        if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty { return cache + "/git2kv" }
-        return (environment["HOME"] ?? NSTemporaryDirectory()) + "/.cache/git2kv"
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GitKit
 import Secrets
+import ConfigParsing
 
 /// Reads an unchanged git2consul `config.json` and maps every repo and branch to a `files`
 /// layout mapping with git2consul's key names: `[mountpoint/][repo/][branch/]path`.
@@ -9,7 +10,7 @@ enum Git2ConsulConfig {
         let root = try ConfigNode.parse(text, file: file)
         let keys = try root.mapping()
         _ = try keys.optional("version")?.string()
-        var config = DaemonConfig(file: file, stateDirectory: DaemonConfig.defaultStateDirectory, repos: [])
+        var config = DaemonConfig(file: file, stateDirectory: StateDirectory.defaultPath, repos: [])
         if let value = keys.optional("local_store") { config.stateDirectory = try value.nonEmptyString() + "/git2kv" }
         config.kv = kvFromEnvironment()
         // git2consul ran one instance with a key-only token: HA (which needs session write) is

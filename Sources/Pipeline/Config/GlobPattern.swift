@@ -1,3 +1,4 @@
+import ConfigParsing
 /// A path glob for include/exclude: `*` and `?` stay within one path component, `**` spans any
 /// number of them. A pattern without `/` matches a file's name in any directory.
 public struct GlobPattern: Sendable, Equatable {

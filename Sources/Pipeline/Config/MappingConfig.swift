@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 public import Secrets
+import ConfigParsing
 
 /// One subtree of a repository written under one KV prefix (`repos[].mappings[]`).
 public struct MappingConfig: Sendable, Equatable {

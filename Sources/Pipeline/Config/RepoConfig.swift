@@ -1,6 +1,7 @@
 import Foundation
 public import GitKit
 public import Secrets
+import ConfigParsing
 
 /// One repository to follow (`repos[]`).
 public struct RepoConfig: Sendable, Equatable {

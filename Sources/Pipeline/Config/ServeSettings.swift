@@ -1,3 +1,4 @@
+import ConfigParsing
 /// `http:`, `limits:` and `ha:` of the daemon configuration: what `serve` needs beyond `sync`.
 public struct ServeSettings: Sendable, Equatable {
     /// `http.listen`: the port for webhooks, /health, /metrics and /status.

@@ -1,6 +1,7 @@
 import Foundation
 import GitKit
 import KV
+import ConfigParsing
 
 /// `freeze`, `unfreeze` and `rollback` of one mapping prefix, shared by the CLI and the daemon.
 public struct PrefixControl: Sendable {
@@ -45,7 +46,7 @@ public struct PrefixControl: Sendable {
     private func freeze(_ target: MappingTarget, reason: String, rollbackTo: String?) async throws(SyncError) -> FreezeRecord {
         let record = FreezeRecord(
             reason: reason, frozenAt: Int64(Date().timeIntervalSince1970), host: ProcessInfo.processInfo.hostName, rollbackTo: rollbackTo)
-        let kv = try KVConnection.open(runner.config.kv, token: target.mapping.token)
+        let kv = try KVConnection.openForSync(runner.config.kv, token: target.mapping.token)
         _ = try await KVCall.run("write \(target.freezeKey)") { () throws(KVError) in
             try await kv.put(target.freezeKey, value: record.encoded(), flags: 0, cas: nil)
         }
@@ -55,7 +56,7 @@ public struct PrefixControl: Sendable {
     /// Lifts the freeze; returns what it was, or nil when the prefix was not frozen.
     public func unfreeze(_ prefix: String) async throws(SyncError) -> FreezeRecord? {
         let (_, target) = try await locate(prefix)
-        let kv = try KVConnection.open(runner.config.kv, token: target.mapping.token)
+        let kv = try KVConnection.openForSync(runner.config.kv, token: target.mapping.token)
         let current = try await KVCall.run("read \(target.freezeKey)") { () throws(KVError) in try await kv.get(target.freezeKey) }
         guard let entry = current.value else { return nil }
         _ = try await KVCall.run("delete \(target.freezeKey)") { () throws(KVError) in
@@ -78,7 +79,7 @@ public struct PrefixControl: Sendable {
                 throw SyncError(.missingReference, "\(commit) is not a commit of \(repo.name) (\(repo.url))")
             }
             try await freeze(target, reason: reason ?? "rollback to \(id.short)", rollbackTo: id.hex)
-            let kv = try KVConnection.open(runner.config.kv, token: target.mapping.token)
+            let kv = try KVConnection.openForSync(runner.config.kv, token: target.mapping.token)
             let sync = MappingSync(target: target, kv: kv, address: runner.config.kv.address, repository: repository, records: runner.records)
             return try await sync.run(head: id, options: SyncOptions(purpose: .rollback))
         }

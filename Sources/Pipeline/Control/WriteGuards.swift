@@ -1,16 +1,5 @@
 import KV
-
-/// The KV lock a leader holds; every transaction it sends checks it still holds it, so a
-/// replica that lost leadership cannot write even if it has not noticed yet.
-public struct LeaderLock: Sendable, Equatable {
-    public let key: String
-    public let session: String
-
-    public init(key: String, session: String) {
-        self.key = key
-        self.session = session
-    }
-}
+public import Leadership
 
 /// Spaces KV writes out so a storm of commits or a restart of many mappings cannot overload
 /// the cluster. Called before every transaction with the number of operations it carries.

@@ -1,5 +1,6 @@
 import BundleFormat
 import GitKit
+import ConfigParsing
 
 /// Builds one bundle from its files at a commit, or says why it cannot be built.
 enum BuildOutcome: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import StructuredText
 import GitKit
+import ConfigParsing
 
 /// The `files` layout (git2consul's): which keys one file produces under the mapping's prefix,
 /// and their values. Without expand_keys a file is one key holding its content with

@@ -1,5 +1,6 @@
 import Foundation
 public import GitKit
+import ConfigParsing
 
 /// One sync pass over a whole configuration: fetch each repository once, then sync every
 /// mapping of every branch and tag. A failing repository or mapping is reported and the
@@ -116,7 +117,7 @@ public struct SyncRunner: Sendable {
             for target in targets(of: repo, reference: reference, isTag: isTag) {
                 do throws(SyncError) {
                     if Task.isCancelled { throw SyncError(.notLeader, "stopped before syncing: the sync was cancelled") }
-                    let kv = try KVConnection.open(config.kv, token: target.mapping.token)
+                    let kv = try KVConnection.openForSync(config.kv, token: target.mapping.token)
                     var sync = MappingSync(target: target, kv: kv, address: config.kv.address, repository: repository, records: records)
                     sync.progress = progress
                     report.results.append(try await sync.run(head: head, options: options(target)))
@@ -158,7 +159,7 @@ public struct SyncRunner: Sendable {
 
     private func status(of target: MappingTarget, repository: GitRepository?) async -> MappingStatus {
         do {
-            let kv = try KVConnection.open(config.kv, token: target.mapping.token)
+            let kv = try KVConnection.openForSync(config.kv, token: target.mapping.token)
             return await MappingStatus.read(target: target, kv: kv, repository: repository)
         } catch {
             var status = MappingStatus.unreadable(target)

@@ -1,4 +1,4 @@
-package import Pipeline
+package import ConfigParsing
 
 /// One file a renderer keeps on the node (`outputs[]` in the renderer configuration).
 public struct OutputConfig: Sendable, Equatable {

@@ -1,4 +1,4 @@
-public import Pipeline
+public import ConfigParsing
 
 /// The configuration of `git2kv render` (see docs/configuration.md).
 public struct RendererConfig: Sendable, Equatable {
@@ -34,6 +34,8 @@ public struct RendererConfig: Sendable, Equatable {
     public var environmentAllowlist: [String] = []
     /// `listen`: serve /metrics and /health on this HOST:PORT (also `--listen`).
     public var listen: String?
+    /// `metrics`: DogStatsD metrics and delivery events, beside /metrics.
+    public var metrics = MetricsConfig()
     public var outputs: [OutputConfig]
 
     public init(file: String, stateDirectory: String, outputs: [OutputConfig]) {
@@ -55,13 +57,14 @@ public struct RendererConfig: Sendable, Equatable {
     public static func parse(_ text: String, file: String) throws(ConfigError) -> RendererConfig {
         let root = try ConfigNode.parse(text, file: file)
         let keys = try root.mapping()
-        var config = RendererConfig(file: file, stateDirectory: DaemonConfig.defaultStateDirectory, outputs: [])
+        var config = RendererConfig(file: file, stateDirectory: StateDirectory.defaultPath, outputs: [])
         if let value = keys.optional("kv") { config.kv = try KVConfig(value) }
         if let value = keys.optional("state_dir") { config.stateDirectory = try value.nonEmptyString() }
         if let value = keys.optional("wait") { config.wait = try Self.wait(value) }
         if let value = keys.optional("watch") { config.watch = try Self.watch(value) }
         if let value = keys.optional("environment") { config.environmentAllowlist = try value.strings() }
         if let value = keys.optional("listen") { config.listen = try value.nonEmptyString() }
+        if let value = keys.optional("metrics") { config.metrics = try MetricsConfig(value, allowsEvents: true) }
         let outputsNode = try keys.required("outputs")
         for node in try outputsNode.list() {
             let output = try OutputConfig(node)

@@ -2,8 +2,8 @@ import BundleFormat
 import Foundation
 public import KV
 public import Logging
-import Pipeline
 public import ServiceLifecycle
+import Leadership
 
 /// `git2kv hosts`: of the generators running, the one holding the lock builds the hosts file
 /// from the catalog whenever it changes (health within `refresh`) and publishes it as a bundle,

@@ -1,7 +1,7 @@
 public import BundleFormat
 public import KV
 import Foundation
-import Pipeline
+import ConfigParsing
 
 /// What a publish did.
 public enum PublishOutcome: Sendable, Equatable {

@@ -1,4 +1,4 @@
-public import Pipeline
+public import ConfigParsing
 
 /// The configuration of `git2kv publish` and `git2kv hosts` (see docs/configuration.md).
 /// `publish` uses `kv`, `min_lines` and `stop_key`; `hosts` all of it.

@@ -1,4 +1,3 @@
-import Pipeline
 
 /// A loaded configuration's outputs with their templates parsed (a template that fails to
 /// parse fails only its own outputs, with file and line).

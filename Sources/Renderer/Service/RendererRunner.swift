@@ -4,9 +4,9 @@ import Hummingbird
 import KV
 import LifecycleSupport
 public import Logging
-import Pipeline
 import ServiceLifecycle
 import UnixSignals
+import ConfigParsing
 
 /// `git2kv render` without `--once`: watch and render until SIGTERM or SIGINT; SIGHUP reloads
 /// the configuration (a bad file is logged and the running configuration stays). The watcher,
@@ -15,11 +15,17 @@ import UnixSignals
 public struct RendererRunner: Sendable {
     public let config: RendererConfig
     public let logger: Logger
-    public let metrics = RendererMetrics()
+    public let metrics: RendererMetrics
 
-    public init(config: RendererConfig, logger: Logger) {
+    /// Fails only when `metrics.dogstatsd` names a host that cannot be resolved.
+    public init(config: RendererConfig, logger: Logger) throws(RenderError) {
         self.config = config
         self.logger = logger
+        do {
+            metrics = try RendererMetrics(config: config.metrics)
+        } catch {
+            throw RenderError(.state, "\(config.file): metrics: \(error)")
+        }
     }
 
     /// Runs until a stop signal (with `handleSignals`) or until the task is cancelled; either

@@ -1,5 +1,5 @@
-@testable import Pipeline
 import Testing
+@testable import Leadership
 
 @Suite struct LeaseRenewalTests {
     @Test func renewsEveryThirdOfTheTTL() {

@@ -1,13 +1,13 @@
-import ArgumentParser
-import Daemon
+package import ArgumentParser
+import CommandSupport
 import Foundation
 import KV
-import Pipeline
 import Renderer
+import ConfigParsing
 
 /// `git2kv render`: the node side. Watches bundles and keeps files rendered from them.
-struct RenderCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+package struct RenderCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Watch bundles in KV and keep files rendered from them: verified, debounced, delivered atomically, commands run once per change.",
         discussion: "SIGHUP reloads the configuration (a bad file is refused and the running one stays); SIGTERM stops after the running delivery."
@@ -27,7 +27,9 @@ struct RenderCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LogOptions
 
-    func run() async throws {
+    package init() {}
+
+    package func run() async throws {
         var loaded: RendererConfig
         do {
             loaded = try RendererConfig.load(file: config)

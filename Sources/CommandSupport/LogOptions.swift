@@ -1,16 +1,17 @@
 import ArgumentParser
-import Daemon
-import Logging
+package import Logging
 
 /// `--log-level` and `--json-logs` of the long-running commands: text on stderr, or one JSON object per line.
-struct LogOptions: ParsableArguments {
+package struct LogOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
     @Flag(help: "Log one JSON object per line instead of text.")
     var jsonLogs = false
 
-    func bootstrap(label: String) -> Logger {
+    package init() {}
+
+    package func bootstrap(label: String) -> Logger {
         guard let level = Logger.Level(rawValue: logLevel) else {
             Output.exit("error: --log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }

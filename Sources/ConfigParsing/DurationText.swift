@@ -1,7 +1,7 @@
 import Foundation
 /// `500ms`, `30s`, `5m`, `1h`, `1m30s`; a bare number is seconds.
-enum DurationText {
-    static func parse(_ text: String) -> Duration? {
+package enum DurationText {
+    package static func parse(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
         var total = Duration.zero
@@ -41,8 +41,8 @@ enum DurationText {
 }
 
 /// `4096`, `512KiB`, `1MiB`, `2MB` (powers of 1024 either way: config limits are binary).
-enum ByteCountText {
-    static func parse(_ text: String) -> Int? {
+package enum ByteCountText {
+    package static func parse(_ text: String) -> Int? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let digits = trimmed.prefix { $0.isNumber }
         guard let value = Int(digits) else { return nil }
@@ -60,7 +60,7 @@ enum ByteCountText {
 
 extension Duration {
     /// `30s`, `2m`, `1.5s`: as durations are written in configs.
-    var configText: String {
+    package var configText: String {
         let (seconds, attoseconds) = components
         if attoseconds == 0 {
             if seconds % 3600 == 0, seconds > 0 { return "\(seconds / 3600)h" }

@@ -1,7 +1,7 @@
 /// What a mapping's source and prefix may be: relative, `/`-separated, no empty, `.` or `..`
 /// components, no component with leading or trailing spaces (Consul refuses those keys).
 package enum KeyPathRules {
-    static func normalizedSource(_ node: ConfigNode?) throws(ConfigError) -> String {
+    package static func normalizedSource(_ node: ConfigNode?) throws(ConfigError) -> String {
         guard let node else { return "" }
         var source = try node.string()
         while source.hasSuffix("/") { source.removeLast() }
@@ -10,7 +10,7 @@ package enum KeyPathRules {
         return source
     }
 
-    static func checkedPrefix(_ node: ConfigNode) throws(ConfigError) -> String {
+    package static func checkedPrefix(_ node: ConfigNode) throws(ConfigError) -> String {
         let prefix = try node.nonEmptyString()
         if prefix.hasSuffix("/") { throw node.error("prefix \(prefix.debugDescription) must not end with /") }
         if let problem = problem(in: prefix) { throw node.error("prefix \(prefix.debugDescription) \(problem)") }
@@ -33,7 +33,7 @@ package enum KeyPathRules {
     }
 
     /// True when one prefix is the other or lies under it (`a/b` and `a/b/c`, not `a/b` and `a/bc`).
-    static func overlap(_ first: String, _ second: String) -> Bool {
+    package static func overlap(_ first: String, _ second: String) -> Bool {
         if first.isEmpty || second.isEmpty { return true }
         return first == second || first.hasPrefix(second + "/") || second.hasPrefix(first + "/")
     }

@@ -1,10 +1,11 @@
-import ArgumentParser
+package import ArgumentParser
+import CommandSupport
 import BundleFormat
 import Foundation
 
 /// Decodes and verifies a bundle value saved to a file, and prints what it carries.
-struct InspectCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+package struct InspectCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Verify a bundle value (a file, or - for standard input) and print its source, commit and files."
     )
@@ -12,7 +13,9 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "File holding the raw KV value of a bundle or chunk manifest, or - for standard input.")
     var file: String
 
-    func run() throws {
+    package init() {}
+
+    package func run() throws {
         let bytes: [UInt8]
         if file == "-" {
             bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
