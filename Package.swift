@@ -309,6 +309,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "git2kv-node-binary-benchmarks",
+            dependencies: ["TestFixtures", "BenchmarkSupport"],
+            path: "Benchmarks/NodeBinary",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "git2kv-render-benchmarks",
             dependencies: [
                 "Renderer", "BundleFormat", "KV", "KVServer", "TestFixtures", "BenchmarkSupport",
