@@ -32,9 +32,7 @@ struct SyncPlanner: Sendable {
 
     /// Values larger than this are chunked, so that every value fits in one transaction body
     /// even after base64 (Consul: 512 KiB per value and per transaction).
-    var valueLimit: Int {
-        min(kv.limits.maxValueSize, (kv.limits.maxTransactionBytes - TransactionPacker.requestOverhead) / 4 * 3)
-    }
+    var valueLimit: Int { TransactionPacker.largestValue(kv.limits) }
 
     var chunkSize: Int { valueLimit / 2 }
 

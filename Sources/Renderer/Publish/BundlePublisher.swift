@@ -63,54 +63,119 @@ public struct BundlePublisher: Sendable {
             commit: BundleCommit(id: "", author: owner, email: "", time: Int64(Date().timeIntervalSince1970), summary: summary),
             files: files)
         let current = try await read(key, what: "bundle")
+        var previousManifest: ChunkManifest?
         if let current {
             let stored = StoredBundle(current.value)
-            try checkNotSynced(stored)
             if stored.digest == bundle.digest { return .unchanged(digest: bundle.digest) }
-            try checkOwner(of: stored)
+            if case .manifest(let manifest) = stored { previousManifest = manifest }
+            let origin = try await origin(of: stored, entry: current)
+            try checkNotSynced(origin)
+            try checkOwner(of: origin)
         } else {
             try await checkNotUnderSyncedPrefix()
         }
-        let value: [UInt8]
+        let valueLimit = TransactionPacker.largestValue(store.limits)
+        let stored: BundleFormat.StoredBundle
         do {
-            value = try BundleEncoder.encode(bundle)
+            stored = try BundleChunker.store(bundle, valueLimit: valueLimit, chunkSize: valueLimit / 2)
         } catch {
             throw RenderError(.bundle, "cannot encode the bundle for \(key): \(error)")
         }
-        guard value.count <= store.limits.maxValueSize else {
-            throw RenderError(.bundle, "the bundle for \(key) is \(value.count) bytes, over the store's value limit of \(store.limits.maxValueSize)")
+        let packer = TransactionPacker(limits: store.limits)
+        if case .chunked(_, let chunks) = stored {
+            // Chunks first (content-addressed, so a reader of the old value is never disturbed),
+            // then the manifest in one guarded compare-and-set.
+            let uploads = chunks.map { KVOperation.set(key: chunkKey($0.sha256), value: $0.bytes) }
+            for operations in packer.pack(uploads, guards: guards, last: nil) {
+                try await write(operations, what: "chunks of \(key)")
+            }
         }
-        let write = KVOperation.cas(key: key, value: value, index: current?.modifyIndex ?? 0)
-        do {
-            _ = try await store.transaction(guards + [write])
-        } catch {
-            throw RenderError(.kv, "cannot write \(key): \(error)")
+        try await write(guards + [.cas(key: key, value: stored.keyValue, index: current?.modifyIndex ?? 0)], what: key)
+        if let previousManifest {
+            await removeChunks(of: previousManifest, keeping: stored, guards: guards, packer: packer)
         }
         return .published(digest: bundle.digest)
     }
 
-    /// A value `git2kv sync` wrote (a chunk manifest, or a bundle from a git repository) is not
-    /// published over: the next sync would put it back, and the two would take turns.
-    private func checkNotSynced(_ stored: StoredBundle) throws(RenderError) {
-        switch stored {
-        case .manifest:
-            throw RenderError(.guardFailed, "\(key) holds a bundle synced from git (chunked); publish refuses to write over it")
-        case .bundle(let header) where !Self.publishedRepos.contains(header.source.repo):
-            let commit = header.commit.id.prefix(12)
-            throw RenderError(
-                .guardFailed,
-                "\(key) holds a bundle synced from git (repo \(header.source.repo), commit \(commit)); publish refuses to write over it, the next sync would put it back")
-        case .bundle, .other:
+    /// Chunks live beside the key, in `<parent>/.git2kv/chunks/`, where readers look for them.
+    private var parent: String { key.split(separator: "/").dropLast().joined(separator: "/") }
+
+    private func chunkKey(_ sha256: String) -> String {
+        (parent.isEmpty ? "" : parent + "/") + ChunkManifest.chunkKey(sha256)
+    }
+
+    private func write(_ operations: [KVOperation], what: String) async throws(RenderError) {
+        do {
+            _ = try await store.transaction(operations)
+        } catch {
+            throw RenderError(.kv, "cannot write \(what): \(error)")
+        }
+    }
+
+    /// The previous value's chunks that neither the new value nor another bundle beside the key
+    /// uses. A failure here leaves unused chunks behind and is not an error of the publish: the
+    /// next publish removes them.
+    private func removeChunks(
+        of previous: ChunkManifest, keeping stored: BundleFormat.StoredBundle, guards: [KVOperation], packer: TransactionPacker
+    ) async {
+        var used: Set<String> = []
+        if case .chunked(let manifest, _) = stored { used.formUnion(manifest.chunks.map(\.sha256)) }
+        var candidates = Set(previous.chunks.map(\.sha256)).subtracting(used)
+        guard !candidates.isEmpty else { return }
+        do {
+            let siblings = try await store.keys(prefix: parent.isEmpty ? "" : parent + "/", separator: "/", options: KVReadOptions()).value
+            for sibling in siblings where sibling != key && !sibling.hasSuffix("/") {
+                guard let entry = try await store.get(sibling).value, case .manifest(let manifest) = StoredBundle(entry.value) else { continue }
+                candidates.subtract(manifest.chunks.map(\.sha256))
+            }
+            let removals = candidates.sorted().map { KVOperation.delete(key: chunkKey($0)) }
+            for operations in packer.pack(removals, guards: guards, last: nil) {
+                _ = try await store.transaction(operations)
+            }
+        } catch {
             return
         }
     }
 
-    private func checkOwner(of stored: StoredBundle) throws(RenderError) {
-        guard !takeOver, case .bundle(let header) = stored, header.commit.author != owner else { return }
-        let when = Date(timeIntervalSince1970: TimeInterval(header.commit.time))
+    /// Where what the key holds now came from; a chunked value is reassembled (and verified) for it.
+    private func origin(of stored: StoredBundle, entry: KVEntry) async throws(RenderError) -> BundleOrigin? {
+        switch stored {
+        case .bundle(let header):
+            return BundleOrigin(source: header.source, commit: header.commit)
+        case .other:
+            return nil
+        case .manifest(let manifest):
+            do {
+                let bundle = try await BundleReader(store: store).verify(entry).bundle
+                return BundleOrigin(source: bundle.source, commit: bundle.commit)
+            } catch {
+                if !manifest.commit.isEmpty {
+                    throw RenderError(.guardFailed, "\(key) holds a chunked bundle synced from git (commit \(manifest.commit.prefix(12))); publish refuses to write over it")
+                }
+                guard takeOver else {
+                    throw RenderError(.guardFailed, "\(key) holds a chunked bundle whose owner cannot be read (\(error)); run publish with --take-over to replace it")
+                }
+                return nil
+            }
+        }
+    }
+
+    /// A value `git2kv sync` wrote (a bundle from a git repository, chunked or not) is not
+    /// published over: the next sync would put it back, and the two would take turns.
+    private func checkNotSynced(_ origin: BundleOrigin?) throws(RenderError) {
+        guard let origin, !Self.publishedRepos.contains(origin.source.repo) else { return }
+        let commit = origin.commit.id.prefix(12)
         throw RenderError(
             .guardFailed,
-            "\(key) is published by \(header.commit.author) (last at \(when)); \(owner) may not replace it. Run publish with --take-over to make \(owner) its owner")
+            "\(key) holds a bundle synced from git (repo \(origin.source.repo), commit \(commit)); publish refuses to write over it, the next sync would put it back")
+    }
+
+    private func checkOwner(of origin: BundleOrigin?) throws(RenderError) {
+        guard !takeOver, let origin, origin.commit.author != owner else { return }
+        let when = Date(timeIntervalSince1970: TimeInterval(origin.commit.time))
+        throw RenderError(
+            .guardFailed,
+            "\(key) is published by \(origin.commit.author) (last at \(when)); \(owner) may not replace it. Run publish with --take-over to make \(owner) its owner")
     }
 
     /// No bundle yet: refused when a prefix above the key is one `git2kv sync` keeps (its
@@ -134,6 +199,12 @@ public struct BundlePublisher: Sendable {
             throw RenderError(.kv, "cannot read \(what) \(key): \(error)")
         }
     }
+}
+
+/// Who wrote a bundle: its source and commit (for a published one, the owner is the author).
+private struct BundleOrigin {
+    var source: BundleSource
+    var commit: BundleCommit
 }
 
 /// What a key holds, decoded once: a chunk manifest, a bundle's header, or something else.

@@ -1,18 +1,25 @@
-import Foundation
-import KV
-
 /// Packs operations into as few transactions as the store's limits allow (operations per
 /// transaction and bytes per request, values counted as base64), never splitting silently:
 /// every transaction after the first repeats the guards, and `last` goes in the last one.
-struct TransactionPacker: Sendable {
+public struct TransactionPacker: Sendable {
     /// JSON framing of a request and margin for the guard.
-    static let requestOverhead = 4096
+    public static let requestOverhead = 4096
     /// JSON framing of one operation besides its key and value.
-    static let operationOverhead = 96
+    public static let operationOverhead = 96
 
-    let limits: KVLimits
+    public let limits: KVLimits
 
-    static func estimatedSize(_ operation: KVOperation) -> Int {
+    public init(limits: KVLimits) {
+        self.limits = limits
+    }
+
+    /// The largest value one transaction can carry under `limits` (values travel as base64);
+    /// a bundle value over it is chunked.
+    public static func largestValue(_ limits: KVLimits) -> Int {
+        min(limits.maxValueSize, (limits.maxTransactionBytes - requestOverhead) / 4 * 3)
+    }
+
+    public static func estimatedSize(_ operation: KVOperation) -> Int {
         let valueBytes: Int
         switch operation {
         case .set(_, let value, _), .cas(_, let value, _, _), .lock(_, let value, _), .unlock(_, let value, _):
@@ -25,7 +32,7 @@ struct TransactionPacker: Sendable {
 
     /// Groups `operations` (plus `last` at the very end) into transactions, each starting with
     /// the `guards`.
-    func pack(_ operations: [KVOperation], guards: [KVOperation], last: KVOperation?) -> [[KVOperation]] {
+    public func pack(_ operations: [KVOperation], guards: [KVOperation], last: KVOperation?) -> [[KVOperation]] {
         let byteBudget = limits.maxTransactionBytes - Self.requestOverhead
         let guardCost = guards.reduce(0) { $0 + Self.estimatedSize($1) }
         var transactions: [[KVOperation]] = []
