@@ -216,6 +216,47 @@ struct HostsAndPublishTests {
         await secondTask.value
     }
 
+    /// With a long `refresh`, only a watch on the stop key (and a wait that ends when either
+    /// watch fires) makes its deletion take effect at once.
+    @Test("deleting the stop key publishes what the catalog holds at once, without a catalog change")
+    func stopKeyDeletionIsWatched() async throws {
+        let harness = try await RenderHarness.start()
+        let catalogServer = try await TestStore.start(.kvServer)
+        defer { Task { await harness.stop(); await catalogServer.stop() } }
+        let catalog = try #require(catalogServer.kv as? ConsulClient)
+        try await register(catalogServer, node: "web-1", address: "10.0.0.1", service: "web", id: "web-1", status: "passing")
+        let config = try PublisherConfig.parse(
+            """
+            kv: \(harness.server.kvSetting)
+            catalog: \(catalogServer.kvSetting)
+            key: dns/hosts
+            stop_key: dns/hosts-stop
+            refresh: 10m
+            lock: { session_ttl: 10s, lock_delay: 0s }
+            """, file: "hosts.yaml")
+        var logger = Logger(label: "test.hosts")
+        logger.logLevel = .critical
+        let generator = try HostsGenerator(config: config, kv: harness.kv, catalog: catalog, logger: logger)
+        let task = Task { await generator.run() }
+        let render = try harness.config(["{bundle: dns/hosts, file: hosts, destination: \(harness.path("hosts.consul"))}"])
+        try await eventually("the first hosts bundle") { await harness.once(render).succeeded && harness.read("hosts.consul")?.contains("web-1") == true }
+
+        try await harness.kv.put("dns/hosts-stop", value: Array("dns migration".utf8))
+        try await eventually("the stop key seen without a catalog change") { if case .stopped = await generator.lastOutcome { true } else { false } }
+        try await register(catalogServer, node: "cache-1", address: "10.0.2.1", service: "cache", id: "cache-1", status: "passing")
+        try await eventually("the stopped publish of the new catalog") {
+            guard case .stopped(let reason) = await generator.lastOutcome else { return false }
+            return reason.contains("dns migration")
+        }
+        try await harness.kv.delete("dns/hosts-stop")
+        try await eventually("the publish after the stop key went", timeout: .seconds(20)) {
+            _ = await harness.once(render)
+            return harness.read("hosts.consul")?.contains("10.0.2.1 cache.service.consul") == true
+        }
+        task.cancel()
+        await task.value
+    }
+
     private func register(_ catalog: TestStore, node: String, address: String, service: String, id: String, status: String) async throws {
         let body = """
             {"Node": "\(node)", "Address": "\(address)",
