@@ -58,4 +58,13 @@ extension ConsulClient: ServiceCatalog {
             }
         }
     }
+
+    public func checkCount(inState state: String, options: KVReadOptions) async throws(KVError) -> KVRead<Int> {
+        let operation = "list \(state) checks"
+        return try await blockingRead(
+            path: "/v1/health/state/" + Self.keyPath(state), query: [], options: options, operation: operation, missing: nil
+        ) { reply throws(KVError) in
+            try decode([HealthEntry.Check].self, reply, operation: operation).count
+        }
+    }
 }

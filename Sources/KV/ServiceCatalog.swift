@@ -48,4 +48,7 @@ public protocol ServiceCatalog: Sendable {
     func services(options: KVReadOptions) async throws(KVError) -> KVRead<[String: [String]]>
     /// Instances of a service; with `passingOnly`, only those whose checks all pass.
     func instances(of service: String, passingOnly: Bool, options: KVReadOptions) async throws(KVError) -> KVRead<[ServiceInstance]>
+    /// How many checks are in `state` (`critical`, `warning`); as a blocking query it wakes when
+    /// a check enters or leaves that state, and its answer stays as small as the failing checks.
+    func checkCount(inState state: String, options: KVReadOptions) async throws(KVError) -> KVRead<Int>
 }

@@ -257,6 +257,44 @@ struct HostsAndPublishTests {
         await task.value
     }
 
+    /// On Consul a check's status change does not move `catalog/services`' index (kv-server's
+    /// catalog has one index for everything), so this catalog behaves like Consul's: only the
+    /// health-state queries wake when a check changes.
+    @Test("a check turning critical, then passing again, changes the hosts file at once, with refresh at its 10-minute default")
+    func healthChangesAreWatched() async throws {
+        let harness = try await RenderHarness.start()
+        defer { Task { await harness.stop() } }
+        let catalog = ConsulLikeCatalog()
+        let config = try PublisherConfig.parse(
+            """
+            kv: \(harness.server.kvSetting)
+            key: dns/hosts
+            lock: { session_ttl: 10s, lock_delay: 0s }
+            """, file: "hosts.yaml")
+        #expect(config.refresh == .seconds(600))
+        var logger = Logger(label: "test.hosts")
+        logger.logLevel = .critical
+        let generator = try HostsGenerator(config: config, kv: harness.kv, catalog: catalog, logger: logger)
+        let task = Task { await generator.run() }
+        let render = try harness.config(["{bundle: dns/hosts, file: hosts, destination: \(harness.path("hosts.consul"))}"])
+        func hosts() async -> String {
+            _ = await harness.once(render)
+            return harness.read("hosts.consul") ?? ""
+        }
+        try await eventually("both instances") { await hosts().contains("10.0.0.2 web.service.consul") }
+
+        await catalog.setPassing(false, instance: "web-2")
+        try await eventually("the critical instance gone", timeout: .seconds(20)) {
+            let text = await hosts()
+            return !text.contains("10.0.0.2 web.service.consul") && text.contains("10.0.0.1 web.service.consul")
+        }
+        await catalog.setPassing(true, instance: "web-2")
+        try await eventually("the instance back once passing", timeout: .seconds(20)) { await hosts().contains("10.0.0.2 web.service.consul") }
+        #expect(await catalog.servicesIndex == 1, "the services index never moved")
+        task.cancel()
+        await task.value
+    }
+
     private func register(_ catalog: TestStore, node: String, address: String, service: String, id: String, status: String) async throws {
         let body = """
             {"Node": "\(node)", "Address": "\(address)",
@@ -277,5 +315,54 @@ struct HostsAndPublishTests {
         let response = try await ConsulClient.sharedHTTPClient.execute(request, timeout: .seconds(10))
         #expect(response.status.code == 200)
         _ = try await response.body.collect(upTo: 1 << 20)
+    }
+}
+
+/// Two instances of `web`, with Consul's index behaviour: check changes move only the
+/// health-state index. Blocking reads wait (in short steps) until their index moves or their
+/// wait ends, and end early when cancelled.
+private actor ConsulLikeCatalog: ServiceCatalog {
+    private(set) var servicesIndex: UInt64 = 1
+    private var healthIndex: UInt64 = 1
+    private var passing: [String: Bool] = ["web-1": true, "web-2": true]
+    private let addresses = ["web-1": "10.0.0.1", "web-2": "10.0.0.2"]
+
+    func setPassing(_ value: Bool, instance: String) {
+        passing[instance] = value
+        healthIndex += 1
+    }
+
+    nonisolated func nodes(options: KVReadOptions) async throws(KVError) -> KVRead<[CatalogNodeEntry]> {
+        KVRead(value: [CatalogNodeEntry(name: "web-1", address: "10.0.0.1"), CatalogNodeEntry(name: "web-2", address: "10.0.0.2")], index: 1)
+    }
+
+    nonisolated func services(options: KVReadOptions) async throws(KVError) -> KVRead<[String: [String]]> {
+        let index = await block(options) { $0.servicesIndex }
+        return KVRead(value: ["web": []], index: index)
+    }
+
+    nonisolated func instances(of service: String, passingOnly: Bool, options: KVReadOptions) async throws(KVError) -> KVRead<[ServiceInstance]> {
+        let (states, index) = await (self.passing, self.healthIndex)
+        let instances = states.keys.sorted().filter { !passingOnly || states[$0] == true }.map { id in
+            ServiceInstance(
+                node: id, nodeAddress: addresses[id] ?? "", serviceID: id, serviceName: "web", serviceAddress: "", port: 80, tags: [],
+                passing: states[id] == true)
+        }
+        return KVRead(value: instances, index: index)
+    }
+
+    nonisolated func checkCount(inState state: String, options: KVReadOptions) async throws(KVError) -> KVRead<Int> {
+        let index = await block(options) { $0.healthIndex }
+        let failing = await passing.values.filter { !$0 }.count
+        return KVRead(value: state == "critical" ? failing : 0, index: index)
+    }
+
+    private nonisolated func block(_ options: KVReadOptions, _ current: @Sendable (isolated ConsulLikeCatalog) -> UInt64) async -> UInt64 {
+        let deadline = ContinuousClock.now + (options.waitTime ?? .zero)
+        while true {
+            let index = await current(self)
+            guard let waitIndex = options.waitIndex, index == waitIndex, ContinuousClock.now < deadline else { return index }
+            do { try await Task.sleep(for: .milliseconds(20)) } catch { return index }
+        }
     }
 }

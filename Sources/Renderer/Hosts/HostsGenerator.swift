@@ -6,8 +6,8 @@ public import ServiceLifecycle
 import Leadership
 
 /// `git2kv hosts`: of the generators running, the one holding the lock builds the hosts file
-/// from the catalog whenever it changes (health within `refresh`) or the stop key is set or
-/// deleted, and publishes it as a bundle, only when its content changed. Every write carries a check that the lock is still held.
+/// from the catalog whenever its services or a check's state change, or the stop key is set or
+/// deleted (all watched with blocking queries; `refresh` is only a safety net), and publishes it as a bundle, only when its content changed. Every write carries a check that the lock is still held.
 public actor HostsGenerator {
     public let config: PublisherConfig
     private let kv: any KVStore & KVLocking
@@ -63,18 +63,17 @@ public actor HostsGenerator {
         let publisher = BundlePublisher(
             store: kv, key: key, minLines: config.minLines, stopKey: config.stopKey, owner: "git2kv hosts (\(lock.key))", takeOver: true)
         let backoff = Backoff(initial: .milliseconds(500), maximum: config.refresh)
-        var index: UInt64?
-        var stopIndex: UInt64?
+        var watched: WatchIndexes?
         var failures = 0
         while !Task.isCancelled {
             do throws(RenderError) {
-                if let index {
-                    stopIndex = try await waitForChange(catalogAfter: index, stopKeyAfter: stopIndex)
-                }
-                if stopIndex == nil, let stopKey = config.stopKey { stopIndex = try await stopKeyIndex(stopKey) }
+                if let watched { try await waitForChange(after: watched) }
+                // Where the stop key and the health checks stand before the catalog is read:
+                // whatever changes after this wakes the next wait.
+                let beforeSnapshot = try await currentIndexes()
                 let (content, catalogIndex, summary) = try await snapshot()
                 if Task.isCancelled { return }
-                index = catalogIndex
+                watched = WatchIndexes(catalog: catalogIndex, stopKey: beforeSnapshot.stopKey, health: beforeSnapshot.health)
                 let outcome = try await publisher.publish(
                     [BundleFile(path: config.fileName, content: Array(content.utf8))],
                     source: BundleSource(repo: "git2kv-hosts", branch: "", path: key), summary: summary,
@@ -87,42 +86,57 @@ public actor HostsGenerator {
                 failures += 1
                 lastError = error
                 logger.error("hosts file not published; the last one stays", metadata: ["key": "\(key)", "error": "\(error.message)"])
-                index = nil
-                stopIndex = nil
+                watched = nil
                 try? await clock.sleep(for: backoff.delay(afterFailures: failures))
             }
         }
     }
 
-    /// Waits until the catalog moves past `catalogAfter`, the stop key changes after
-    /// `stopKeyAfter` (set or deleted), or `refresh` passes; returns the stop key's index.
-    private func waitForChange(catalogAfter index: UInt64, stopKeyAfter stopIndex: UInt64?) async throws(RenderError) -> UInt64? {
+    /// The check states whose changes matter to the hosts file (an instance is in it only
+    /// while all its checks pass): a check entering or leaving either moves its index.
+    static let watchedCheckStates = ["critical", "warning"]
+
+    /// Where each watched thing stood when the hosts file was last built.
+    struct WatchIndexes: Sendable {
+        var catalog: UInt64
+        var stopKey: UInt64?
+        var health: [String: UInt64]
+    }
+
+    private func currentIndexes() async throws(RenderError) -> WatchIndexes {
+        var indexes = WatchIndexes(catalog: 0, stopKey: nil, health: [:])
+        do {
+            if let stopKey = config.stopKey { indexes.stopKey = try await kv.get(stopKey).index }
+            for state in Self.watchedCheckStates {
+                indexes.health[state] = try await catalog.checkCount(inState: state, options: .default).index
+            }
+        } catch {
+            throw RenderError(.kv, "cannot read the stop key or the catalog's health: \(error)")
+        }
+        return indexes
+    }
+
+    /// Waits until the catalog's services, a check's state or the stop key change after
+    /// `indexes` (blocking queries, all at once), or `refresh` passes.
+    private func waitForChange(after indexes: WatchIndexes) async throws(RenderError) {
         let catalog = self.catalog
         let kv = self.kv
         let refresh = config.refresh
         let stopKey = config.stopKey
         do {
-            return try await withThrowingTaskGroup(of: UInt64?.self) { group in
-                group.addTask {
-                    _ = try await catalog.services(options: KVReadOptions(waitIndex: index, waitTime: refresh))
-                    return stopIndex
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await catalog.services(options: KVReadOptions(waitIndex: indexes.catalog, waitTime: refresh)) }
+                for (state, index) in indexes.health {
+                    group.addTask { _ = try await catalog.checkCount(inState: state, options: KVReadOptions(waitIndex: index, waitTime: refresh)) }
                 }
-                if let stopKey, let stopIndex {
-                    group.addTask { try await kv.get(stopKey, options: KVReadOptions(waitIndex: stopIndex, waitTime: refresh)).index }
+                if let stopKey, let index = indexes.stopKey {
+                    group.addTask { _ = try await kv.get(stopKey, options: KVReadOptions(waitIndex: index, waitTime: refresh)) }
                 }
                 defer { group.cancelAll() }
-                return try await group.next() ?? stopIndex
+                try await group.next()
             }
         } catch {
             throw RenderError(.kv, "cannot watch the catalog\(stopKey.map { " and the stop key \($0)" } ?? ""): \(error)")
-        }
-    }
-
-    private func stopKeyIndex(_ stopKey: String) async throws(RenderError) -> UInt64 {
-        do {
-            return try await kv.get(stopKey).index
-        } catch {
-            throw RenderError(.kv, "cannot read the stop key \(stopKey): \(error)")
         }
     }
 

@@ -19,8 +19,9 @@ public struct PublisherConfig: Sendable, Equatable {
     public var stopKey: String?
     /// The DNS domain of the generated names (`web.service.consul`).
     public var domain = "consul"
-    /// A catalog change is picked up at once; health changes within this time.
-    public var refresh: Duration = .seconds(30)
+    /// Catalog, health and stop-key changes are watched and seen at once; this is how long a
+    /// wait lasts before the file is rebuilt anyway (a safety net; Consul caps waits at 10 minutes).
+    public var refresh: Duration = .seconds(600)
     /// The lock that makes one `hosts` generator the writer; `<key>.lock` when absent.
     public var lockKey: String?
     public var sessionTTL: Duration = .seconds(15)
