@@ -109,13 +109,13 @@ struct HandoverProcessTests {
         started = ContinuousClock.now
         first.kill(SIGTERM)
         let stopTime = started.duration(to: .now)
-        try await eventually("the follower to take the lock", timeout: .seconds(60)) {
+        // The new leader takes each mapping's guard key in turn: wait for both.
+        try await eventually("the follower to take the lock and both guards", timeout: .seconds(60)) {
             let holder = try await replicas.holder("config/apps/.git2kv/leader")
-            return holder != nil && holder != session
+            let other = try await replicas.holder("config/more/.git2kv/leader")
+            return holder != nil && holder != session && other == holder
         }
         let takeover = started.duration(to: .now)
-        let newSession = try await replicas.holder("config/apps/.git2kv/leader")
-        #expect(try await replicas.holder("config/more/.git2kv/leader") == newSession)
         let afterHandover = try replicas.repository.commit("port 2", changes: [.text("apps/web/port", "2"), .text("more/db/port", "5433")])
         let committed = ContinuousClock.now
         let second202 = try Self.post(webhook: secondPort, body: #"{"ref":"refs/heads/main","after":"\#(afterHandover)"}"#)
