@@ -7,7 +7,9 @@ import Leadership
 
 /// `git2kv hosts`: of the generators running, the one holding the lock builds the hosts file
 /// from the catalog whenever its services or a check's state change, or the stop key is set or
-/// deleted (all watched with blocking queries; `refresh` is only a safety net), and publishes it as a bundle, only when its content changed. Every write carries a check that the lock is still held.
+/// deleted (all watched with blocking queries; `refresh` is only a safety net), and publishes it
+/// as a bundle, only when its content changed. Every write carries a check that the lock is
+/// still held.
 public actor HostsGenerator {
     public let config: PublisherConfig
     private let kv: any KVStore & KVLocking
