@@ -157,20 +157,10 @@ struct HostsAndPublishTests {
         let catalog = try #require(catalogServer.kv as? ConsulClient)
         try await register(catalogServer, node: "web-1", address: "10.0.0.1", service: "web", id: "web-1", status: "passing")
         try await register(catalogServer, node: "web-2", address: "10.0.0.2", service: "web", id: "web-2", status: "passing")
-        let config = try PublisherConfig.parse(
-            """
-            kv: \(harness.server.kvSetting)
-            catalog: \(catalogServer.kvSetting)
-            key: dns/hosts
-            min_lines: 5
-            stop_key: dns/hosts-stop
-            refresh: 2s
-            lock: { session_ttl: 10s, lock_delay: 0s }
-            """, file: "hosts.yaml")
-        var logger = Logger(label: "test.hosts")
-        logger.logLevel = .critical
-        let first = try HostsGenerator(config: config, kv: harness.kv, catalog: catalog, logger: logger)
-        let second = try HostsGenerator(config: config, kv: harness.kv, catalog: catalog, logger: logger)
+        let (_, generators) = try hostsGenerators(
+            2, harness: harness, catalog: catalog,
+            settings: ["catalog: \(catalogServer.kvSetting)", "min_lines: 5", "stop_key: dns/hosts-stop", "refresh: 2s"])
+        let (first, second) = (generators[0], generators[1])
         let firstTask = Task { await first.run() }
         try await eventually("the first generator to lead") { await first.isLeader }
         let secondTask = Task { await second.run() }
@@ -225,18 +215,9 @@ struct HostsAndPublishTests {
         defer { Task { await harness.stop(); await catalogServer.stop() } }
         let catalog = try #require(catalogServer.kv as? ConsulClient)
         try await register(catalogServer, node: "web-1", address: "10.0.0.1", service: "web", id: "web-1", status: "passing")
-        let config = try PublisherConfig.parse(
-            """
-            kv: \(harness.server.kvSetting)
-            catalog: \(catalogServer.kvSetting)
-            key: dns/hosts
-            stop_key: dns/hosts-stop
-            refresh: 10m
-            lock: { session_ttl: 10s, lock_delay: 0s }
-            """, file: "hosts.yaml")
-        var logger = Logger(label: "test.hosts")
-        logger.logLevel = .critical
-        let generator = try HostsGenerator(config: config, kv: harness.kv, catalog: catalog, logger: logger)
+        let (_, generators) = try hostsGenerators(
+            harness: harness, catalog: catalog, settings: ["catalog: \(catalogServer.kvSetting)", "stop_key: dns/hosts-stop", "refresh: 10m"])
+        let generator = generators[0]
         let task = Task { await generator.run() }
         let render = try harness.config(["{bundle: dns/hosts, file: hosts, destination: \(harness.path("hosts.consul"))}"])
         try await eventually("the first hosts bundle") { await harness.once(render).succeeded && harness.read("hosts.consul")?.contains("web-1") == true }
@@ -265,16 +246,9 @@ struct HostsAndPublishTests {
         let harness = try await RenderHarness.start()
         defer { Task { await harness.stop() } }
         let catalog = ConsulLikeCatalog()
-        let config = try PublisherConfig.parse(
-            """
-            kv: \(harness.server.kvSetting)
-            key: dns/hosts
-            lock: { session_ttl: 10s, lock_delay: 0s }
-            """, file: "hosts.yaml")
+        let (config, generators) = try hostsGenerators(harness: harness, catalog: catalog, settings: [])
         #expect(config.refresh == .seconds(600))
-        var logger = Logger(label: "test.hosts")
-        logger.logLevel = .critical
-        let generator = try HostsGenerator(config: config, kv: harness.kv, catalog: catalog, logger: logger)
+        let generator = generators[0]
         let task = Task { await generator.run() }
         let render = try harness.config(["{bundle: dns/hosts, file: hosts, destination: \(harness.path("hosts.consul"))}"])
         func hosts() async -> String {
@@ -293,6 +267,19 @@ struct HostsAndPublishTests {
         #expect(await catalog.servicesIndex == 1, "the services index never moved")
         task.cancel()
         await task.value
+    }
+
+    /// `count` hosts generators publishing dns/hosts to `harness`'s store from `catalog`, with a
+    /// lock that fails over quickly, `settings` added to the configuration, and quiet logs.
+    private func hostsGenerators(
+        _ count: Int = 1, harness: RenderHarness, catalog: any ServiceCatalog, settings: [String]
+    ) throws -> (PublisherConfig, [HostsGenerator]) {
+        let lines = ["kv: \(harness.server.kvSetting)", "key: dns/hosts", "lock: { session_ttl: 10s, lock_delay: 0s }"] + settings
+        let config = try PublisherConfig.parse(lines.joined(separator: "\n") + "\n", file: "hosts.yaml")
+        var logger = Logger(label: "test.hosts")
+        logger.logLevel = .critical
+        let generators = try (0..<count).map { _ in try HostsGenerator(config: config, kv: harness.kv, catalog: catalog, logger: logger) }
+        return (config, generators)
     }
 
     private func register(_ catalog: TestStore, node: String, address: String, service: String, id: String, status: String) async throws {

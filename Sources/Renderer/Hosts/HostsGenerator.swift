@@ -147,17 +147,20 @@ public actor HostsGenerator {
     /// list and the instances), the reads are repeated so the file never mixes two catalogs.
     private func snapshot() async throws(RenderError) -> (String, UInt64, String) {
         do {
+            var services = try await catalog.services(options: .default)
             var attempt = 0
             while true {
                 attempt += 1
-                let services = try await catalog.services(options: .default)
                 let nodes = try await catalog.nodes(options: .default)
                 var instances: [ServiceInstance] = []
                 for name in services.value.keys.sorted() {
                     instances += try await catalog.instances(of: name, passingOnly: true, options: .default).value
                 }
                 let after = try await catalog.services(options: .default)
-                if after.index != services.index, attempt < Self.snapshotAttempts { continue }
+                if after.index != services.index, attempt < Self.snapshotAttempts {
+                    services = after
+                    continue
+                }
                 let content = HostsFile.build(instances: instances, nodes: nodes.value, domain: config.domain)
                 let summary = "hosts from the catalog: \(services.value.count) services, \(instances.count) passing instances, \(nodes.value.count) nodes"
                 return (content, services.index, summary)

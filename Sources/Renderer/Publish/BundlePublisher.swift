@@ -65,17 +65,17 @@ public struct BundlePublisher: Sendable {
         let current = try await read(key, what: "bundle")
         var previousManifest: ChunkManifest?
         if let current {
-            let stored = StoredBundle(current.value)
-            if stored.digest == bundle.digest { return .unchanged(digest: bundle.digest) }
-            if case .manifest(let manifest) = stored { previousManifest = manifest }
-            let origin = try await origin(of: stored, entry: current)
+            let content = KeyContent(current.value)
+            if content.digest == bundle.digest { return .unchanged(digest: bundle.digest) }
+            if case .manifest(let manifest) = content { previousManifest = manifest }
+            let origin = try await origin(of: content, entry: current)
             try checkNotSynced(origin)
             try checkOwner(of: origin)
         } else {
             try await checkNotUnderSyncedPrefix()
         }
         let valueLimit = TransactionPacker.largestValue(store.limits)
-        let stored: BundleFormat.StoredBundle
+        let stored: StoredBundle
         do {
             stored = try BundleChunker.store(bundle, valueLimit: valueLimit, chunkSize: valueLimit / 2)
         } catch {
@@ -85,7 +85,7 @@ public struct BundlePublisher: Sendable {
         if case .chunked(_, let chunks) = stored {
             // Chunks first (content-addressed, so a reader of the old value is never disturbed),
             // then the manifest in one guarded compare-and-set.
-            let uploads = chunks.map { KVOperation.set(key: chunkKey($0.sha256), value: $0.bytes) }
+            let uploads = chunks.map { KVOperation.set(key: ChunkManifest.chunkKey($0.sha256, besideBundleKey: key), value: $0.bytes) }
             for operations in packer.pack(uploads, guards: guards, last: nil) {
                 try await write(operations, what: "chunks of \(key)")
             }
@@ -95,13 +95,6 @@ public struct BundlePublisher: Sendable {
             await removeChunks(of: previousManifest, keeping: stored, guards: guards, packer: packer)
         }
         return .published(digest: bundle.digest)
-    }
-
-    /// Chunks live beside the key, in `<parent>/.git2kv/chunks/`, where readers look for them.
-    private var parent: String { key.split(separator: "/").dropLast().joined(separator: "/") }
-
-    private func chunkKey(_ sha256: String) -> String {
-        (parent.isEmpty ? "" : parent + "/") + ChunkManifest.chunkKey(sha256)
     }
 
     private func write(_ operations: [KVOperation], what: String) async throws(RenderError) {
@@ -116,19 +109,20 @@ public struct BundlePublisher: Sendable {
     /// uses. A failure here leaves unused chunks behind and is not an error of the publish: the
     /// next publish removes them.
     private func removeChunks(
-        of previous: ChunkManifest, keeping stored: BundleFormat.StoredBundle, guards: [KVOperation], packer: TransactionPacker
+        of previous: ChunkManifest, keeping stored: StoredBundle, guards: [KVOperation], packer: TransactionPacker
     ) async {
         var used: Set<String> = []
         if case .chunked(let manifest, _) = stored { used.formUnion(manifest.chunks.map(\.sha256)) }
         var candidates = Set(previous.chunks.map(\.sha256)).subtracting(used)
         guard !candidates.isEmpty else { return }
         do {
+            let parent = key.split(separator: "/").dropLast().joined(separator: "/")
             let siblings = try await store.keys(prefix: parent.isEmpty ? "" : parent + "/", separator: "/", options: KVReadOptions()).value
             for sibling in siblings where sibling != key && !sibling.hasSuffix("/") {
-                guard let entry = try await store.get(sibling).value, case .manifest(let manifest) = StoredBundle(entry.value) else { continue }
+                guard let entry = try await store.get(sibling).value, case .manifest(let manifest) = KeyContent(entry.value) else { continue }
                 candidates.subtract(manifest.chunks.map(\.sha256))
             }
-            let removals = candidates.sorted().map { KVOperation.delete(key: chunkKey($0)) }
+            let removals = candidates.sorted().map { KVOperation.delete(key: ChunkManifest.chunkKey($0, besideBundleKey: key)) }
             for operations in packer.pack(removals, guards: guards, last: nil) {
                 _ = try await store.transaction(operations)
             }
@@ -138,8 +132,8 @@ public struct BundlePublisher: Sendable {
     }
 
     /// Where what the key holds now came from; a chunked value is reassembled (and verified) for it.
-    private func origin(of stored: StoredBundle, entry: KVEntry) async throws(RenderError) -> BundleOrigin? {
-        switch stored {
+    private func origin(of content: KeyContent, entry: KVEntry) async throws(RenderError) -> BundleOrigin? {
+        switch content {
         case .bundle(let header):
             return BundleOrigin(source: header.source, commit: header.commit)
         case .other:
@@ -208,7 +202,7 @@ private struct BundleOrigin {
 }
 
 /// What a key holds, decoded once: a chunk manifest, a bundle's header, or something else.
-private enum StoredBundle {
+private enum KeyContent {
     case manifest(ChunkManifest)
     case bundle(BundleHeader)
     case other

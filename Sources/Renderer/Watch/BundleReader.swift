@@ -59,10 +59,9 @@ public struct BundleReader: Sendable {
         } catch {
             throw RenderError(.bundle, "bundle \(key) is rejected: \(error)")
         }
-        let prefix = key.split(separator: "/").dropLast().joined(separator: "/")
         var chunks: [String: [UInt8]] = [:]
         for chunk in manifest.chunks where chunks[chunk.sha256] == nil {
-            let chunkKey = (prefix.isEmpty ? "" : prefix + "/") + ChunkManifest.chunkKey(chunk.sha256)
+            let chunkKey = ChunkManifest.chunkKey(chunk.sha256, besideBundleKey: key)
             do {
                 if let entry = try await store.get(chunkKey, options: KVReadOptions(consistency: consistency)).value {
                     chunks[chunk.sha256] = entry.value
