@@ -29,13 +29,14 @@ struct BlockingQuery {
         let deadline = ContinuousClock.now + wait + jitter
         if let waitIndex, waitIndex > (await store.currentIndex) { return await durably(answer).response }
         while true {
+            let seen = await store.changesAnnounced
             let (response, index) = await durably(answer)
             guard let waitIndex, waitIndex > 0, index <= waitIndex, ContinuousClock.now < deadline, !Task.isCancelled,
                 await !store.isLeaving
             else {
                 return response
             }
-            await store.waitForChange(of: topic, until: deadline)
+            await store.waitForChange(of: topic, after: seen, until: deadline)
         }
     }
 

@@ -53,6 +53,9 @@ struct ChangeWaiters {
 
     private var waiters: [Int: Waiter] = [:]
     private var lastID = 0
+    /// Counts the commits whose changes were announced. A query that took its answer at one
+    /// count and registers at another has missed a wake-up, and answers again at once.
+    private(set) var announced: UInt64 = 0
 
     var count: Int { waiters.count }
 
@@ -83,6 +86,7 @@ struct ChangeWaiters {
 
     mutating func resumeAll(concernedBy changes: ChangeSet) {
         guard !changes.isEmpty else { return }
+        announced &+= 1
         let woken = waiters.filter { changes.concerns($0.value.topic) }
         for (id, waiter) in woken {
             waiters[id] = nil

@@ -220,12 +220,17 @@ actor ServerStore {
 
     // MARK: Blocking queries
 
-    /// Suspends until `topic` changes, the deadline passes, or the request is cancelled.
-    func waitForChange(of topic: WatchTopic, until deadline: ContinuousClock.Instant) async {
+    /// Where the announcements of changes stand; a blocking query takes it before its answer.
+    var changesAnnounced: UInt64 { waiters.announced }
+
+    /// Suspends until `topic` changes, the deadline passes, or the request is cancelled. Returns
+    /// at once when a change was announced since `seen` (taken before the caller's answer): the
+    /// caller's answer may predate it, and the wake-up went out before this wait was registered.
+    func waitForChange(of topic: WatchTopic, after seen: UInt64, until deadline: ContinuousClock.Instant) async {
         let id = waiters.nextID()
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                if Task.isCancelled || isLeaving {
+                if Task.isCancelled || isLeaving || waiters.announced != seen {
                     continuation.resume()
                     return
                 }
