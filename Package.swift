@@ -423,7 +423,7 @@ let package = Package(
         .testTarget(
             name: "git2kvTests",
             dependencies: [
-                "GitKit", "BundleFormat", "KV", "Pipeline", "TestFixtures", "StoreFixtures",
+                "GitKit", "BundleFormat", "KV", "Pipeline", "Renderer", "TestFixtures", "StoreFixtures",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strictSettings

@@ -1,6 +1,3 @@
-import CompressNIO
-import NIOCore
-
 /// Decodes and verifies bundle values. Every check passes or nothing is returned: version,
 /// compression, header, sizes, every file's sha256 and the digest.
 public enum BundleDecoder {
@@ -50,7 +47,7 @@ public enum BundleDecoder {
         guard bytes[5] == BundleWire.compressionZlib else {
             throw BundleError(.unsupportedCompression, "compression method \(bytes[5]) is not supported")
         }
-        let payload = try inflate(bytes[BundleWire.bundlePreambleSize...], limit: limits.maxDecodedSize)
+        let payload = try Zlib.inflate(bytes[BundleWire.bundlePreambleSize...], limit: limits.maxDecodedSize)
 
         guard payload.count >= 4 else { throw BundleError(.truncated, "payload ends before the header length") }
         let headerLength = Int(payload[0]) << 24 | Int(payload[1]) << 16 | Int(payload[2]) << 8 | Int(payload[3])
@@ -86,28 +83,5 @@ public enum BundleDecoder {
             throw BundleError(.digestMismatch, "digest \(header.digest.prefix(12)) does not match the files (\(digest.prefix(12)))")
         }
         return (header, payload, contentStart)
-    }
-
-    private static func inflate(_ compressed: ArraySlice<UInt8>, limit: Int) throws(BundleError) -> [UInt8] {
-        var input = ByteBuffer(bytes: compressed)
-        var output: ByteBuffer
-        do {
-            output = try input.decompress(with: .zlib(), maxSize: limit)
-        } catch let error as CompressNIOError where error == .bufferOverflow {
-            throw BundleError(.tooLarge, "decompressed payload exceeds the limit of \(limit) bytes")
-        } catch let error as CompressNIOError where error == .unfinished || error == .inputBufferOverflow {
-            throw BundleError(.truncated, "compressed payload ends early")
-        } catch {
-            throw BundleError(.corrupt, "compressed payload cannot be inflated (\(error))")
-        }
-        guard input.readableBytes == 0 else {
-            throw BundleError(.trailingBytes, "\(input.readableBytes) bytes follow the compressed payload")
-        }
-        let payload = output.readBytes(length: output.readableBytes) ?? []
-        // The inflater accepts a stream cut inside its 4-byte Adler-32 trailer, so check it here.
-        guard compressed.count >= 6, Array(compressed.suffix(4)) == Adler32.bigEndianBytes(of: payload) else {
-            throw BundleError(.truncated, "compressed payload ends before its checksum")
-        }
-        return payload
     }
 }

@@ -7,7 +7,10 @@ extension ConsulClient {
         try limits.check(operations, operation: operation)
         let body: [UInt8]
         do {
-            body = Array(try JSONEncoder().encode(operations.map(ConsulWire.txnOperation)))
+            // Base64 values hold `/`; escaped as `\/` they would outgrow what the packer counted.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .withoutEscapingSlashes
+            body = Array(try encoder.encode(operations.map(ConsulWire.txnOperation)))
         } catch {
             throw KVError(kind: .invalidRequest, operation: operation, message: "cannot encode: \(error)")
         }

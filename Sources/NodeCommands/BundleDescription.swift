@@ -26,6 +26,27 @@ enum BundleDescription {
     }
 }
 
+extension BundleDescription {
+    static func describe(_ manifest: HostsManifest) -> String {
+        let stored = manifest.shards.filter { $0 != 0 }.count
+        return [
+            "hosts     generation \(manifest.generation), \(manifest.shards.count) shards (\(stored) not empty), \(manifest.lines) lines of \(manifest.file)",
+            "domain    \(manifest.domain)",
+            "author    \(manifest.author) at \(manifest.time)",
+            "summary   \(manifest.summary)",
+            "sha256    \(manifest.sha256)",
+        ].joined(separator: "\n")
+    }
+
+    static func describe(_ shard: HostsShard) -> String {
+        var lines = ["shard     \(shard.index) of \(shard.count), generation \(shard.generation), \(shard.entities.count) names"]
+        for entity in shard.entities {
+            lines.append("  \(entity.kind.rawValue) \(entity.name): \(entity.addresses.map(\.address).joined(separator: " "))")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
 private extension String {
     func leftPadded(_ width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self

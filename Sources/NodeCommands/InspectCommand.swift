@@ -7,7 +7,7 @@ import Foundation
 package struct InspectCommand: ParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Verify a bundle value (a file, or - for standard input) and print its source, commit and files."
+        abstract: "Verify a bundle value, a chunk manifest or sharded hosts data (a file, or - for standard input) and describe it."
     )
 
     @Argument(help: "File holding the raw KV value of a bundle or chunk manifest, or - for standard input.")
@@ -24,6 +24,14 @@ package struct InspectCommand: ParsableCommand {
                 throw ValidationError("cannot read \(file)")
             }
             bytes = Array(data)
+        }
+        if HostsShardWire.isManifest(bytes) {
+            print(BundleDescription.describe(try HostsManifest.decode(bytes)))
+            return
+        }
+        if bytes.starts(with: HostsShardWire.shardMagic) {
+            print(BundleDescription.describe(try HostsShard.decode(bytes)))
+            return
         }
         switch BundleWire.kind(of: bytes) {
         case .manifest:

@@ -2,6 +2,7 @@ import BundleFormat
 import Foundation
 import KV
 import Pipeline
+import Renderer
 import StoreFixtures
 import TestFixtures
 import Testing
@@ -226,6 +227,6 @@ struct HandoverProcessTests {
 
     static func hosts(_ kv: any KVStore) async throws -> String? {
         guard let entry = try await kv.get("dns/hosts").value else { return nil }
-        return try BundleDecoder.decode(entry.value).file(at: "hosts")?.text
+        return try await BundleReader(store: kv).verify(entry).bundle.file(at: "hosts")?.text
     }
 }

@@ -31,6 +31,8 @@ public struct OutputConfig: Sendable, Equatable {
     public var minLines: Int?
     /// A name the data lacks or an unknown partial fails the output (false: renders as nothing).
     public var strict = true
+    /// Of sharded hosts data, only these services, tags or nodes (a `file` output of a hosts key).
+    public var hosts: HostsSelection?
     /// Where it was declared, for messages.
     public var origin: String
 
@@ -89,6 +91,10 @@ public struct OutputConfig: Sendable, Equatable {
             let lines = try value.int()
             guard lines > 0 else { throw value.error("must be greater than 0") }
             minLines = lines
+        }
+        if let value = keys.optional("hosts") {
+            guard case .file = content else { throw value.error("hosts selects lines of a hosts file: give file, not template") }
+            hosts = try HostsSelection(value)
         }
         try keys.finish()
     }

@@ -50,6 +50,11 @@ public struct RendererConfig: Sendable, Equatable {
         return outputs.map(\.bundle).filter { seen.insert($0).inserted }
     }
 
+    /// Per bundle key, what its outputs select of sharded hosts data together (nil: all of it).
+    public var hostsSelections: [String: HostsSelection?] {
+        Dictionary(grouping: outputs, by: \.bundle).mapValues { HostsSelection.union($0.map(\.hosts)) }
+    }
+
     public static func load(file: String) throws(ConfigError) -> RendererConfig {
         try parse(ConfigNode.readText(file: file), file: file)
     }

@@ -62,8 +62,13 @@ public actor HostsGenerator {
     private func publishWhileLeading(_ lock: LeaderLock) async {
         // The lock, not a node, owns the key: whichever generator holds it writes (and takes
         // over from bundles older versions recorded under a host name).
-        let publisher = BundlePublisher(
-            store: kv, key: key, minLines: config.minLines, stopKey: config.stopKey, owner: "git2kv hosts (\(lock.key))", takeOver: true)
+        let owner = "git2kv hosts (\(lock.key))"
+        let guards: [KVOperation] = [.checkSession(key: lock.key, session: lock.session)]
+        let bundlePublisher = BundlePublisher(store: kv, key: key, minLines: config.minLines, stopKey: config.stopKey, owner: owner, takeOver: true)
+        let shardedPublisher = ShardedHostsPublisher(
+            store: kv, key: key, fileName: config.fileName, domain: config.domain, shardCount: config.shards, minLines: config.minLines,
+            stopKey: config.stopKey, owner: owner)
+        var published: PublishedHosts?
         let backoff = Backoff(initial: .milliseconds(500), maximum: config.refresh)
         var watched: WatchIndexes?
         var failures = 0
@@ -73,13 +78,19 @@ public actor HostsGenerator {
                 // Where the stop key and the health checks stand before the catalog is read:
                 // whatever changes after this wakes the next wait.
                 let beforeSnapshot = try await currentIndexes()
-                let (content, catalogIndex, summary) = try await snapshot()
+                let (entities, catalogIndex, summary) = try await snapshot()
                 if Task.isCancelled { return }
                 watched = WatchIndexes(catalog: catalogIndex, stopKey: beforeSnapshot.stopKey, health: beforeSnapshot.health)
-                let outcome = try await publisher.publish(
-                    [BundleFile(path: config.fileName, content: Array(content.utf8))],
-                    source: BundleSource(repo: "git2kv-hosts", branch: "", path: key), summary: summary,
-                    guards: [.checkSession(key: lock.key, session: lock.session)])
+                let outcome: PublishOutcome
+                switch config.layout {
+                case .sharded:
+                    outcome = try await shardedPublisher.publish(entities, summary: summary, guards: guards, known: &published)
+                case .bundle:
+                    let content = HostsText.render(entities, domain: config.domain)
+                    outcome = try await bundlePublisher.publish(
+                        [BundleFile(path: config.fileName, content: Array(content.utf8))],
+                        source: BundleSource(repo: "git2kv-hosts", branch: "", path: key), summary: summary, guards: guards)
+                }
                 record(outcome)
                 lastError = nil
                 failures = 0
@@ -145,7 +156,7 @@ public actor HostsGenerator {
     /// The hosts file from the catalog as it is now, and the catalog's index. The catalog is
     /// read in several requests; when it moved meanwhile (a node deregistered between the node
     /// list and the instances), the reads are repeated so the file never mixes two catalogs.
-    private func snapshot() async throws(RenderError) -> (String, UInt64, String) {
+    private func snapshot() async throws(RenderError) -> ([HostsEntity], UInt64, String) {
         do {
             var services = try await catalog.services(options: .default)
             var attempt = 0
@@ -161,9 +172,9 @@ public actor HostsGenerator {
                     services = after
                     continue
                 }
-                let content = HostsFile.build(instances: instances, nodes: nodes.value, domain: config.domain)
+                let entities = HostsFile.entities(instances: instances, nodes: nodes.value)
                 let summary = "hosts from the catalog: \(services.value.count) services, \(instances.count) passing instances, \(nodes.value.count) nodes"
-                return (content, services.index, summary)
+                return (entities, services.index, summary)
             }
         } catch {
             throw RenderError(.kv, "cannot read the catalog: \(error)")

@@ -1,4 +1,11 @@
 public import ConfigParsing
+import BundleFormat
+
+/// How `git2kv hosts` stores the hosts data.
+public enum HostsLayout: String, Sendable, Equatable {
+    case sharded
+    case bundle
+}
 
 /// The configuration of `git2kv publish` and `git2kv hosts` (see docs/configuration.md).
 /// `publish` uses `kv`, `min_lines` and `stop_key`; `hosts` all of it.
@@ -24,6 +31,12 @@ public struct PublisherConfig: Sendable, Equatable {
     public var refresh: Duration = .seconds(600)
     /// The lock that makes one `hosts` generator the writer; `<key>.lock` when absent.
     public var lockKey: String?
+    /// `hosts`: how the data is stored. `sharded` (the default): a small manifest and shards a
+    /// node reads only when they change; `bundle`: one bundle holding the whole file, for
+    /// renderers older than sharded hosts data.
+    public var layout = HostsLayout.sharded
+    /// `hosts`, sharded layout: how many shards the entities are spread over.
+    public var shards = 256
     public var sessionTTL: Duration = .seconds(15)
     public var lockDelay: Duration = .seconds(1)
 
@@ -48,6 +61,14 @@ public struct PublisherConfig: Sendable, Equatable {
         if let value = keys.optional("stop_key") { config.stopKey = try Self.key(value) }
         if let value = keys.optional("domain") { config.domain = try value.nonEmptyString() }
         if let value = keys.optional("refresh") { config.refresh = try value.duration() }
+        if let value = keys.optional("layout") {
+            guard let layout = HostsLayout(rawValue: try value.string()) else { throw value.error("must be sharded or bundle") }
+            config.layout = layout
+        }
+        if let value = keys.optional("shards") {
+            config.shards = try value.int()
+            guard (1...HostsManifest.maxShards).contains(config.shards) else { throw value.error("must be between 1 and \(HostsManifest.maxShards)") }
+        }
         if let value = keys.optional("lock") {
             let lock = try value.mapping()
             if let key = lock.optional("key") { config.lockKey = try Self.key(key) }

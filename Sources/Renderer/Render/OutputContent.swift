@@ -13,7 +13,14 @@ enum OutputContent {
                 let names = verified.bundle.files.map(\.path).prefix(10).joined(separator: ", ")
                 throw RenderError(.guardFailed, "bundle \(verified.key) has no file \(name) (it has: \(names.isEmpty ? "no files" : names))")
             }
-            bytes = file.content
+            if let selection = output.hosts {
+                guard let hosts = verified.hosts else {
+                    throw RenderError(.guardFailed, "bundle \(verified.key) is not sharded hosts data, so hosts: cannot select from it (publish it with git2kv hosts, layout: sharded)")
+                }
+                bytes = Array(HostsText.render(hosts.entities.compactMap(selection.select), domain: hosts.domain).utf8)
+            } else {
+                bytes = file.content
+            }
         case .template(let path):
             guard let template else { throw RenderError(.template, "template \(path) was not loaded") }
             bytes = Array(try template.get().render(TemplateData(verified, facts: facts), strict: output.strict).utf8)

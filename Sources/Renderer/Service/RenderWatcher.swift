@@ -38,7 +38,8 @@ public actor RenderWatcher {
         self.clock = clock
         self.outputs = outputs
         self.store = store
-        self.reader = BundleReader(store: store, consistency: outputs.config.watch.stale ? .stale : .default)
+        self.reader = BundleReader(
+            store: store, consistency: outputs.config.watch.stale ? .stale : .default, hostsSelections: outputs.config.hostsSelections)
         self.logger = logger
         self.metrics = metrics
         self.state = state

@@ -7,23 +7,30 @@ public struct VerifiedBundle: Sendable {
     public var bundle: ConfigBundle
     /// The KV modify index of the value it came from.
     public var modifyIndex: UInt64
+    /// For sharded hosts data, the entities held (what the key's outputs select).
+    public var hosts: HeldHosts?
 
-    public init(key: String, bundle: ConfigBundle, modifyIndex: UInt64) {
+    public init(key: String, bundle: ConfigBundle, modifyIndex: UInt64, hosts: HeldHosts? = nil) {
         self.key = key
         self.bundle = bundle
         self.modifyIndex = modifyIndex
+        self.hosts = hosts
     }
 }
 
 /// Turns a bundle key's value into a verified bundle, reassembling chunked bundles from
-/// `<prefix>/.git2kv/chunks/` (the prefix is the key's parent, where the sync put them).
+/// `<prefix>/.git2kv/chunks/` (the prefix is the key's parent, where the sync put them), and
+/// sharded hosts data from the shards its manifest names.
 public struct BundleReader: Sendable {
     let store: any KVStore
     let consistency: KVReadOptions.Consistency
+    private let hosts: HostsShardReader
 
-    public init(store: any KVStore, consistency: KVReadOptions.Consistency = .default) {
+    /// `hostsSelections`: per key, what its outputs select of sharded hosts data (absent: all).
+    public init(store: any KVStore, consistency: KVReadOptions.Consistency = .default, hostsSelections: [String: HostsSelection?] = [:]) {
         self.store = store
         self.consistency = consistency
+        hosts = HostsShardReader(store: store, consistency: consistency, selections: hostsSelections)
     }
 
     /// Reads the key once.
@@ -40,6 +47,7 @@ public struct BundleReader: Sendable {
 
     /// Verifies a value the watch delivered.
     public func verify(_ entry: KVEntry) async throws(RenderError) -> VerifiedBundle {
+        if HostsShardWire.isManifest(entry.value) { return try await hosts.read(entry) }
         var value = entry.value
         if value.starts(with: BundleWire.manifestMagic) {
             value = try await assemble(key: entry.key, manifestValue: value)
