@@ -59,12 +59,22 @@ extension ConsulClient: ServiceCatalog {
         }
     }
 
-    public func checkCount(inState state: String, options: KVReadOptions) async throws(KVError) -> KVRead<Int> {
+    public func checks(inState state: String, options: KVReadOptions) async throws(KVError) -> KVRead<[CatalogCheck]> {
         let operation = "list \(state) checks"
         return try await blockingRead(
             path: "/v1/health/state/" + Self.keyPath(state), query: [], options: options, operation: operation, missing: nil
         ) { reply throws(KVError) in
-            try decode([HealthEntry.Check].self, reply, operation: operation).count
+            try decode([StateCheck].self, reply, operation: operation).map {
+                CatalogCheck(node: $0.node, checkID: $0.checkID, serviceID: $0.serviceID ?? "", serviceName: $0.serviceName ?? "")
+            }
         }
+    }
+
+    private struct StateCheck: Decodable {
+        let node: String
+        let checkID: String
+        let serviceID: String?
+        let serviceName: String?
+        enum CodingKeys: String, CodingKey { case node = "Node", checkID = "CheckID", serviceID = "ServiceID", serviceName = "ServiceName" }
     }
 }

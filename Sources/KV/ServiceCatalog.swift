@@ -48,7 +48,24 @@ public protocol ServiceCatalog: Sendable {
     func services(options: KVReadOptions) async throws(KVError) -> KVRead<[String: [String]]>
     /// Instances of a service; with `passingOnly`, only those whose checks all pass.
     func instances(of service: String, passingOnly: Bool, options: KVReadOptions) async throws(KVError) -> KVRead<[ServiceInstance]>
-    /// How many checks are in `state` (`critical`, `warning`); as a blocking query it wakes when
-    /// a check enters or leaves that state, and its answer stays as small as the failing checks.
-    func checkCount(inState state: String, options: KVReadOptions) async throws(KVError) -> KVRead<Int>
+    /// The checks in `state` (`critical`, `warning`); as a blocking query it wakes when a check
+    /// enters or leaves that state, and its answer stays as small as the failing checks.
+    func checks(inState state: String, options: KVReadOptions) async throws(KVError) -> KVRead<[CatalogCheck]>
+}
+
+/// A health check as the state listings give it: which node and (unless a node check) which
+/// service instance it belongs to.
+public struct CatalogCheck: Sendable, Hashable {
+    public var node: String
+    public var checkID: String
+    /// Empty for a check of the node itself (it applies to every instance on the node).
+    public var serviceID: String
+    public var serviceName: String
+
+    public init(node: String, checkID: String, serviceID: String, serviceName: String) {
+        self.node = node
+        self.checkID = checkID
+        self.serviceID = serviceID
+        self.serviceName = serviceName
+    }
 }

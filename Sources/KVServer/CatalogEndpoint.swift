@@ -51,9 +51,9 @@ struct CatalogEndpoint {
         case (.put, "deregister"): return try await deregister()
         case (.get, "datacenters"): return ConsulResponse.json([Self.datacenter])
         case (.get, "nodes"):
-            return await read { nodes in nodes.map(CatalogJSON.Node.init) }
+            return await read(.nodes) { nodes in nodes.map(CatalogJSON.Node.init) }
         case (.get, "services"):
-            return await read { nodes in
+            return await read(.services) { nodes in
                 var services: [String: Set<String>] = [:]
                 for node in nodes {
                     for service in node.services.values where call.authorizer.allows(.service, service.name, .read) {
@@ -105,14 +105,14 @@ struct CatalogEndpoint {
                 nodes.filter { $0.name == name }.flatMap { node in self.readableChecks(of: node) }
             }
         case "checks":
-            return await read { nodes in
+            return await read(.checks) { nodes in
                 instances(of: name, in: nodes).flatMap { node, service in
                     node.checks.values.filter { $0.serviceID == service.id }.sorted { $0.checkID < $1.checkID }.map { CatalogJSON.Check(node: node.name, check: $0) }
                 }
             }
         case "state":
             guard name == "any" || Self.checkStatuses.contains(name) else { return ConsulResponse.text(.badRequest, "Invalid state: \(name)") }
-            return await read { nodes in
+            return await read(.checks) { nodes in
                 nodes.flatMap { node in self.readableChecks(of: node).filter { name == "any" || $0.check.status == name } }
             }
         default:
@@ -139,10 +139,11 @@ struct CatalogEndpoint {
         }
     }
 
-    /// A blocking read of the catalog, over the nodes the token may read.
-    private func read<Body: Encodable>(_ body: @escaping ([CatalogNode]) -> Body) async -> Response {
+    /// A blocking read of the catalog, over the nodes the token may read, reporting the index of
+    /// the table it depends on.
+    private func read<Body: Encodable>(_ table: CatalogTable = .all, _ body: @escaping ([CatalogNode]) -> Body) async -> Response {
         await call.blocking(topic: .catalog) {
-            let index = await call.store.catalogIndex
+            let index = await call.store.index(of: table)
             let nodes = await call.store.nodes.filter { call.authorizer.allows(.node, $0.name, .read) }
             return (ConsulResponse.json(body(nodes), index: index), index)
         }

@@ -52,3 +52,36 @@ extension CatalogNode {
         checks.values.filter { $0.serviceID.isEmpty || $0.serviceID == serviceID }.sorted { $0.checkID < $1.checkID }
     }
 }
+
+extension CatalogNode {
+    /// Whether two versions of a node (either absent) agree on the node's own fields, which is
+    /// what moves the nodes table's index.
+    static func sameNodeFields(_ old: CatalogNode?, _ new: CatalogNode?) -> Bool {
+        switch (old, new) {
+        case (nil, nil): true
+        case (let old?, let new?):
+            old.id == new.id && old.address == new.address && old.datacenter == new.datacenter && old.taggedAddresses == new.taggedAddresses
+                && old.meta == new.meta
+        default: false
+        }
+    }
+}
+
+extension CatalogService {
+    /// Equal but for the indexes: re-registering it unchanged keeps its indexes (as Consul does).
+    func sameContent(as other: CatalogService) -> Bool {
+        var other = other
+        other.createIndex = createIndex
+        other.modifyIndex = modifyIndex
+        return self == other
+    }
+}
+
+extension HealthCheck {
+    func sameContent(as other: HealthCheck) -> Bool {
+        var other = other
+        other.createIndex = createIndex
+        other.modifyIndex = modifyIndex
+        return self == other
+    }
+}

@@ -9,7 +9,14 @@ struct ServerState: Decodable, Sendable {
     var kv = KVTable()
     var sessions: [String: SessionRecord] = [:]
     var catalog: [String: CatalogNode] = [:]
+    /// Moves with every catalog change (what a single node's or service's reads report).
     var catalogIndex: UInt64 = 1
+    /// Consul's per-table indexes: the nodes, services and checks tables move only when a
+    /// node's own fields, a service instance or a check changed, so a watch of the service list
+    /// sleeps through health flips. Not saved: after a restart they start at `catalogIndex`.
+    var nodesChangeIndex: UInt64?
+    var servicesChangeIndex: UInt64?
+    var checksChangeIndex: UInt64?
     /// The index of the last session change (a create or a destroy): what session reads report.
     /// Optional only so that JSON snapshots of earlier versions, which lack it, still load.
     var sessionsChangeIndex: UInt64?
@@ -30,6 +37,10 @@ struct ServerState: Decodable, Sendable {
         return state
     }
 
+    var nodesIndex: UInt64 { nodesChangeIndex ?? catalogIndex }
+    var servicesIndex: UInt64 { servicesChangeIndex ?? catalogIndex }
+    var checksIndex: UInt64 { checksChangeIndex ?? catalogIndex }
+
     /// What session reads report: the last session change (for a store from before it was kept, the newest session's).
     var sessionsIndex: UInt64 {
         sessionsChangeIndex ?? max(1, sessions.values.map(\.modifyIndex).max() ?? 1)
@@ -38,7 +49,9 @@ struct ServerState: Decodable, Sendable {
     /// Applies `record` and returns how to take it back (for a write that could not be made durable).
     @discardableResult
     mutating func apply(_ record: ChangeRecord) -> StateUndo {
-        var undo = StateUndo(index: index, catalogIndex: catalogIndex, sessionsIndex: sessionsChangeIndex)
+        var undo = StateUndo(
+            index: index, catalogIndex: catalogIndex, sessionsIndex: sessionsChangeIndex,
+            tableIndexes: [nodesChangeIndex, servicesChangeIndex, checksChangeIndex])
         for change in record.changes {
             switch change {
             case .key(let key, _): undo.restores.append(.key(kv.saved(key)))
@@ -62,8 +75,12 @@ struct ServerState: Decodable, Sendable {
                 sessions[id] = session
                 sessionsChangeIndex = record.index
             case .node(let name, let node):
+                let old = catalog[name]
                 catalog[name] = node
                 catalogIndex = record.index
+                if !CatalogNode.sameNodeFields(old, node) { nodesChangeIndex = record.index }
+                if (old?.services ?? [:]) != (node?.services ?? [:]) { servicesChangeIndex = record.index }
+                if (old?.checks ?? [:]) != (node?.checks ?? [:]) { checksChangeIndex = record.index }
             case .policy(let id, let policy): policies[id] = policy
             case .token(let secret, let token): tokens[secret] = token
             }
@@ -84,6 +101,8 @@ struct StateUndo: Sendable {
     let index: UInt64
     let catalogIndex: UInt64
     let sessionsIndex: UInt64?
+    /// The nodes, services and checks table indexes.
+    let tableIndexes: [UInt64?]
     var restores: [Restore] = []
 }
 
@@ -93,6 +112,9 @@ extension ServerState {
         index = undo.index
         catalogIndex = undo.catalogIndex
         sessionsChangeIndex = undo.sessionsIndex
+        nodesChangeIndex = undo.tableIndexes[0]
+        servicesChangeIndex = undo.tableIndexes[1]
+        checksChangeIndex = undo.tableIndexes[2]
     }
 
     mutating func revertPart(_ restore: StateUndo.Restore) {

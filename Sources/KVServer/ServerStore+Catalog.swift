@@ -32,8 +32,27 @@ struct CatalogRegistration: Sendable {
     var checks: [Check]
 }
 
+/// Which of the catalog's tables a read depends on, for the index it reports.
+enum CatalogTable: Sendable {
+    /// Several tables (a service's instances with their nodes and checks).
+    case all
+    case nodes
+    case services
+    case checks
+}
+
 extension ServerStore {
     var catalogIndex: UInt64 { state.catalogIndex }
+
+    /// The index a read of `table` reports (Consul's per-table indexes).
+    func index(of table: CatalogTable) -> UInt64 {
+        switch table {
+        case .all: state.catalogIndex
+        case .nodes: state.nodesIndex
+        case .services: state.servicesIndex
+        case .checks: state.checksIndex
+        }
+    }
 
     var nodes: [CatalogNode] { state.catalog.values.sorted { $0.name < $1.name } }
 
@@ -43,23 +62,26 @@ extension ServerStore {
             id: registration.id ?? UUID().uuidString.lowercased(), name: registration.node, address: registration.address,
             datacenter: datacenter, taggedAddresses: [:], meta: [:], services: [:], checks: [:], createIndex: index,
             modifyIndex: index)
+        let before = node
         node.address = registration.address
         if !registration.taggedAddresses.isEmpty { node.taggedAddresses = registration.taggedAddresses }
         if !registration.meta.isEmpty { node.meta = registration.meta }
-        node.modifyIndex = index
+        if !CatalogNode.sameNodeFields(before, node) || state.catalog[registration.node] == nil { node.modifyIndex = index }
         if let service = registration.service {
             let existing = node.services[service.id]
-            node.services[service.id] = CatalogService(
+            let registered = CatalogService(
                 id: service.id, name: service.name, tags: service.tags, address: service.address, port: service.port,
                 meta: service.meta, createIndex: existing?.createIndex ?? index, modifyIndex: index,
                 taggedAddresses: service.taggedAddresses, enableTagOverride: service.enableTagOverride)
+            if let existing, existing.sameContent(as: registered) {} else { node.services[service.id] = registered }
         }
         for check in registration.checks {
             let existing = node.checks[check.checkID]
-            node.checks[check.checkID] = HealthCheck(
+            let registered = HealthCheck(
                 checkID: check.checkID, name: check.name, status: check.status, notes: check.notes, output: check.output,
                 serviceID: check.serviceID, serviceName: node.services[check.serviceID]?.name ?? "",
                 createIndex: existing?.createIndex ?? index, modifyIndex: index, ttl: check.ttl)
+            if let existing, existing.sameContent(as: registered) {} else { node.checks[check.checkID] = registered }
         }
         try await commit([.node(node.name, node)])
     }

@@ -338,10 +338,11 @@ private actor ConsulLikeCatalog: ServiceCatalog {
         return KVRead(value: instances, index: index)
     }
 
-    nonisolated func checkCount(inState state: String, options: KVReadOptions) async throws(KVError) -> KVRead<Int> {
+    nonisolated func checks(inState state: String, options: KVReadOptions) async throws(KVError) -> KVRead<[CatalogCheck]> {
         let index = await block(options) { $0.healthIndex }
-        let failing = await passing.values.filter { !$0 }.count
-        return KVRead(value: state == "critical" ? failing : 0, index: index)
+        let failing = await passing.filter { !$0.value }.keys.sorted()
+        let checks = failing.map { CatalogCheck(node: $0, checkID: "service:\($0)", serviceID: $0, serviceName: "web") }
+        return KVRead(value: state == "critical" ? checks : [], index: index)
     }
 
     private nonisolated func block(_ options: KVReadOptions, _ current: @Sendable (isolated ConsulLikeCatalog) -> UInt64) async -> UInt64 {

@@ -5,11 +5,12 @@ public import Logging
 public import ServiceLifecycle
 import Leadership
 
-/// `git2kv hosts`: of the generators running, the one holding the lock builds the hosts file
-/// from the catalog whenever its services or a check's state change, or the stop key is set or
-/// deleted (all watched with blocking queries; `refresh` is only a safety net), and publishes it
-/// as a bundle, only when its content changed. Every write carries a check that the lock is
-/// still held.
+/// `git2kv hosts`: of the generators running, the one holding the lock keeps a mirror of the
+/// catalog current (blocking queries on the service list, the failing checks, the nodes and the
+/// stop key; a health change re-reads only its service, see `CatalogMirror`) and publishes the
+/// hosts data whenever it changed: sharded (only changed shards and the manifest are written)
+/// or as one bundle. `refresh` re-reads everything as a safety net and publishes nothing when
+/// nothing changed. Every write carries a check that the lock is still held.
 public actor HostsGenerator {
     public let config: PublisherConfig
     private let kv: any KVStore & KVLocking
@@ -68,19 +69,43 @@ public actor HostsGenerator {
         let shardedPublisher = ShardedHostsPublisher(
             store: kv, key: key, fileName: config.fileName, domain: config.domain, shardCount: config.shards, minLines: config.minLines,
             stopKey: config.stopKey, owner: owner)
+        let updates = CatalogUpdates()
+        let watches = Task { await self.watchCatalog(into: updates) }
+        defer {
+            watches.cancel()
+            updates.finish()
+        }
+        var signals = updates.signals.makeAsyncIterator()
+        var mirror = CatalogMirror()
         var published: PublishedHosts?
-        let backoff = Backoff(initial: .milliseconds(500), maximum: config.refresh)
-        var watched: WatchIndexes?
+        var needsPublish = true
         var failures = 0
+        let backoff = Backoff(initial: .milliseconds(500), maximum: config.refresh)
         while !Task.isCancelled {
+            let hasWork = mirror.services != nil && mirror.nodes != nil && (needsPublish || !mirror.stale.isEmpty)
+            if !hasWork {
+                guard await signals.next() != nil else { return }
+            }
+            for update in await settledUpdates(updates) {
+                switch update {
+                case .services(let list): mirror.listed(services: list)
+                case .failing(let state, let checks): mirror.listed(failing: checks, inState: state)
+                case .nodes(let list): mirror.listed(nodes: list)
+                case .stopKey: break
+                case .refresh: mirror.markAllStale()
+                case .watchFailed(let what, let error, let retryIn):
+                    lastError = RenderError(.kv, "cannot watch \(what): \(error)")
+                    logger.warning("cannot watch the catalog; the hosts file stays", metadata: ["what": "\(what)", "error": "\(error)", "retry_in": "\(retryIn)"])
+                    continue
+                }
+                needsPublish = true
+            }
+            guard mirror.services != nil, mirror.nodes != nil else { continue }
             do throws(RenderError) {
-                if let watched { try await waitForChange(after: watched) }
-                // Where the stop key and the health checks stand before the catalog is read:
-                // whatever changes after this wakes the next wait.
-                let beforeSnapshot = try await currentIndexes()
-                let (entities, catalogIndex, summary) = try await snapshot()
+                try await readStale(into: &mirror)
                 if Task.isCancelled { return }
-                watched = WatchIndexes(catalog: catalogIndex, stopKey: beforeSnapshot.stopKey, health: beforeSnapshot.health)
+                let summary = "hosts from the catalog: \(mirror.services?.count ?? 0) services, \(mirror.nodes?.count ?? 0) nodes"
+                let entities = mirror.entities()
                 let outcome: PublishOutcome
                 switch config.layout {
                 case .sharded:
@@ -92,6 +117,7 @@ public actor HostsGenerator {
                         source: BundleSource(repo: "git2kv-hosts", branch: "", path: key), summary: summary, guards: guards)
                 }
                 record(outcome)
+                needsPublish = false
                 lastError = nil
                 failures = 0
             } catch {
@@ -99,91 +125,100 @@ public actor HostsGenerator {
                 failures += 1
                 lastError = error
                 logger.error("hosts file not published; the last one stays", metadata: ["key": "\(key)", "error": "\(error.message)"])
-                watched = nil
                 try? await clock.sleep(for: backoff.delay(afterFailures: failures))
             }
         }
     }
 
+    /// The updates so far, and those that follow within `quietPeriod` of each other (at most
+    /// `quietLimit` in all): one catalog change moves several tables (a node leaving takes its
+    /// instances and checks), and their watches answer separately; publishing after the first
+    /// would publish a catalog that never was.
+    private func settledUpdates(_ updates: CatalogUpdates) async -> [CatalogUpdate] {
+        var batch = updates.take()
+        let start = clock.now
+        while clock.now - start < Self.quietLimit {
+            do { try await clock.sleep(for: Self.quietPeriod) } catch { break }
+            let more = updates.take()
+            if more.isEmpty { break }
+            batch += more
+        }
+        return batch
+    }
+
+    static let quietPeriod: Duration = .milliseconds(100)
+    static let quietLimit: Duration = .seconds(1)
+
     /// The check states whose changes matter to the hosts file (an instance is in it only
-    /// while all its checks pass): a check entering or leaving either moves its index.
+    /// while all its checks pass): a check entering or leaving either names its service.
     static let watchedCheckStates = ["critical", "warning"]
 
-    /// Where each watched thing stood when the hosts file was last built.
-    struct WatchIndexes: Sendable {
-        var catalog: UInt64
-        var stopKey: UInt64?
-        var health: [String: UInt64]
-    }
-
-    private func currentIndexes() async throws(RenderError) -> WatchIndexes {
-        var indexes = WatchIndexes(catalog: 0, stopKey: nil, health: [:])
-        do {
-            if let stopKey = config.stopKey { indexes.stopKey = try await kv.get(stopKey).index }
-            for state in Self.watchedCheckStates {
-                indexes.health[state] = try await catalog.checkCount(inState: state, options: .default).index
-            }
-        } catch {
-            throw RenderError(.kv, "cannot read the stop key or the catalog's health: \(error)")
-        }
-        return indexes
-    }
-
-    /// Waits until the catalog's services, a check's state or the stop key change after
-    /// `indexes` (blocking queries, all at once), or `refresh` passes.
-    private func waitForChange(after indexes: WatchIndexes) async throws(RenderError) {
+    /// Blocking queries on the service list, the failing checks, the nodes and the stop key,
+    /// each in its own loop (one slow or failing never holds the others), plus the `refresh`
+    /// timer; every answer whose index moved becomes an update. Idle, that is one request per
+    /// watch per `refresh`.
+    private func watchCatalog(into updates: CatalogUpdates) async {
         let catalog = self.catalog
-        let kv = self.kv
+        let policy = WatchPolicy(waitTime: config.refresh, minimumSpacing: .milliseconds(100), backoff: Backoff(initial: .milliseconds(500), maximum: .seconds(30)))
+        let clock = self.clock
         let refresh = config.refresh
-        let stopKey = config.stopKey
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await catalog.services(options: KVReadOptions(waitIndex: indexes.catalog, waitTime: refresh)) }
-                for (state, index) in indexes.health {
-                    group.addTask { _ = try await catalog.checkCount(inState: state, options: KVReadOptions(waitIndex: index, waitTime: refresh)) }
+        await withTaskGroup(of: Void.self) { group in
+            func watch<Value: Sendable>(_ what: String, _ read: @escaping KVWatch<Value>.Read, _ update: @escaping @Sendable (Value) -> CatalogUpdate) {
+                group.addTask {
+                    await KVWatch(policy: policy, clock: clock, read: read).run { result in
+                        switch result {
+                        case .value(let read): updates.add(update(read.value))
+                        case .unchanged: break
+                        case .failure(let error, let retryIn): updates.add(.watchFailed(what: what, error, retryIn: retryIn))
+                        }
+                    }
                 }
-                if let stopKey, let index = indexes.stopKey {
-                    group.addTask { _ = try await kv.get(stopKey, options: KVReadOptions(waitIndex: index, waitTime: refresh)) }
-                }
-                defer { group.cancelAll() }
-                try await group.next()
             }
-        } catch {
-            throw RenderError(.kv, "cannot watch the catalog\(stopKey.map { " and the stop key \($0)" } ?? ""): \(error)")
+            watch("the service list", { options throws(KVError) in try await catalog.services(options: options) }) { .services($0) }
+            watch("the node list", { options throws(KVError) in try await catalog.nodes(options: options) }) { .nodes($0) }
+            for state in Self.watchedCheckStates {
+                watch("\(state) checks", { options throws(KVError) in try await catalog.checks(inState: state, options: options) }) {
+                    .failing(state: state, $0)
+                }
+            }
+            if let stopKey = config.stopKey {
+                let kv = self.kv
+                watch("the stop key \(stopKey)", { options throws(KVError) in try await kv.get(stopKey, options: options) }) { _ in .stopKey }
+            }
+            group.addTask {
+                while (try? await clock.sleep(for: refresh)) != nil { updates.add(.refresh) }
+            }
         }
     }
 
-    /// The hosts file from the catalog as it is now, and the catalog's index. The catalog is
-    /// read in several requests; when it moved meanwhile (a node deregistered between the node
-    /// list and the instances), the reads are repeated so the file never mixes two catalogs.
-    private func snapshot() async throws(RenderError) -> ([HostsEntity], UInt64, String) {
+    /// Reads the instances of every stale service, `concurrentReads` at a time.
+    private func readStale(into mirror: inout CatalogMirror) async throws(RenderError) {
+        let catalog = self.catalog
+        let names = mirror.stale.sorted()
+        guard !names.isEmpty else { return }
+        var results: [(String, [ServiceInstance])] = []
         do {
-            var services = try await catalog.services(options: .default)
-            var attempt = 0
-            while true {
-                attempt += 1
-                let nodes = try await catalog.nodes(options: .default)
-                var instances: [ServiceInstance] = []
-                for name in services.value.keys.sorted() {
-                    instances += try await catalog.instances(of: name, passingOnly: true, options: .default).value
+            try await withThrowingTaskGroup(of: (String, [ServiceInstance]).self) { group in
+                var pending = names[...]
+                func startNext() {
+                    guard let name = pending.popFirst() else { return }
+                    group.addTask { (name, try await catalog.instances(of: name, passingOnly: false, options: .default).value) }
                 }
-                let after = try await catalog.services(options: .default)
-                if after.index != services.index, attempt < Self.snapshotAttempts {
-                    services = after
-                    continue
+                for _ in 0..<Self.concurrentReads { startNext() }
+                while let result = try await group.next() {
+                    results.append(result)
+                    startNext()
                 }
-                let entities = HostsFile.entities(instances: instances, nodes: nodes.value)
-                let summary = "hosts from the catalog: \(services.value.count) services, \(instances.count) passing instances, \(nodes.value.count) nodes"
-                return (entities, services.index, summary)
             }
         } catch {
+            for (name, list) in results { mirror.read(list, of: name) }
             throw RenderError(.kv, "cannot read the catalog: \(error)")
         }
+        for (name, list) in results { mirror.read(list, of: name) }
     }
 
-    /// Reads of a catalog that keeps moving: after this many, the last one is published (the
-    /// next wake reads it again).
-    static let snapshotAttempts = 5
+    /// Service reads in flight at once while catching up.
+    static let concurrentReads = 16
 
     private func record(_ outcome: PublishOutcome) {
         lastOutcome = outcome
