@@ -309,6 +309,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "git2kv-hosts-benchmarks",
+            dependencies: [
+                "KV", "BundleFormat", "TestFixtures", "BenchmarkSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/HostsScale",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "git2kv-node-binary-benchmarks",
             dependencies: ["TestFixtures", "BenchmarkSupport"],
             path: "Benchmarks/NodeBinary",
@@ -317,8 +327,9 @@ let package = Package(
         .executableTarget(
             name: "git2kv-render-benchmarks",
             dependencies: [
-                "Renderer", "BundleFormat", "KV", "KVServer", "TestFixtures", "BenchmarkSupport",
-                .product(name: "Logging", package: "swift-log"),
+                "BundleFormat", "KV", "KVServer", "TestFixtures", "BenchmarkSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/Render",
             swiftSettings: strictSettings
@@ -387,7 +398,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LeadershipTests",
-            dependencies: ["Leadership"],
+            dependencies: ["Leadership", "KV", "StoreFixtures", "TestFixtures", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,60 +1,90 @@
+import AsyncHTTPClient
 import BenchmarkSupport
 import BundleFormat
 import Foundation
 import KV
 import KVServer
-import Logging
-import Renderer
+import NIOCore
 import TestFixtures
 
-/// Issue 6's benchmarks: 1,000 renderer watches on one bundle (one process, the kv-server binary
-/// in another) from the KV write until all have verified and delivered the file, next to 1,000
-/// bare blocking queries on a key in the same run (the wake-up alone); and one `git2kv render`
-/// process watching 10 bundles: its RSS and its requests per bundle per watch wait when idle.
-/// The fan-out runs again on a real etcd member (Debian's etcd-server) in the same run.
+/// Issue 6's benchmarks, measured as a fleet runs them (issue 22): real `git2kv render`
+/// processes (1,000, or as many as half the free memory holds) watching one bundle, on the
+/// kv-server binary and on a real etcd member at the same time, rounds alternating between the
+/// two stores; each round waits until the store itself reports every watch parked, writes a new
+/// value and times until every renderer has renamed its new file into place, with the CPU the
+/// renderers spent. Peers: 1,000 bare blocking reads on each store, also confirmed parked. And
+/// one `git2kv render` process watching 10 bundles: its RSS and its idle request rate.
 enum RenderBenchmark {
     static let watchers = 1_000
 
-    static func run(rounds: Int) async throws -> String {
+    static func run(rounds: Int, renderers requested: Int = 1_000) async throws -> String {
         let directory = try TemporaryDirectory(prefix: "git2kv-bench-render")
         defer { directory.remove() }
         let (kvServer, kvPort) = try Git2KVBinary.startKVServer()
         defer { kvServer.kill() }
-        let kv = ConsulClient(.init(address: "http://127.0.0.1:\(kvPort)"))
-
-        var render = Timings(name: "1,000 renderers")
-        var bare = Timings(name: "1,000 blocking queries")
-        // The bare queries go first: with the fleet's 1,000 watches open, the connection pool is full.
-        for round in 1...rounds { bare.record(try await bareFanOut(kv, round: round)) }
-        try await measureFleet(&render, rounds: rounds, kv: kv, directory: directory, key: "bench/render/disk")
-        // The same on tmpfs: 1,000 simulated nodes sharing one ext4 directory spend most of a
-        // round in the kernel's inode allocator, which a real fleet (one disk per node) does not.
-        var tmpfs = Timings(name: "1,000 renderers on tmpfs")
-        let shared = try TemporaryDirectory(prefix: "git2kv-bench-render", in: "/dev/shm")
-        defer { shared.remove() }
-        try await measureFleet(&tmpfs, rounds: rounds, kv: kv, directory: shared, key: "bench/render/tmpfs")
-
+        let kvAddress = "http://127.0.0.1:\(kvPort)"
+        let kv = ConsulClient(.init(address: kvAddress))
         let etcd = try EtcdCluster()
         defer { etcd.stop() }
         try await etcd.waitUntilReady()
         let etcdClient = EtcdClient(.init(endpoints: etcd.endpoints))
+        let kvParked: @Sendable () async throws -> Int = { try await blockingQueries(kvAddress) }
+        let etcdParked: @Sendable () async throws -> Int = { [endpoint = etcd.endpoints[0]] in try await etcdWatchers(endpoint) }
+
+        var bare = Timings(name: "1,000 blocking queries")
         var etcdBare = Timings(name: "1,000 etcd watches")
-        for round in 1...rounds { etcdBare.record(try await bareFanOut(etcdClient, round: round)) }
-        var etcdFleet = Timings(name: "1,000 renderers on etcd")
-        let etcdShared = try TemporaryDirectory(prefix: "git2kv-bench-render-etcd", in: "/dev/shm")
-        defer { etcdShared.remove() }
-        try await measureFleet(&etcdFleet, rounds: rounds, kv: etcdClient, kvSetting: "{ backend: etcd, address: \"\(etcd.endpoints[0])\" }", directory: etcdShared, key: "bench/render/etcd")
+        for round in 1...rounds {
+            bare.record(try await bareFanOut(kv, round: round, parked: kvParked))
+            etcdBare.record(try await bareFanOut(etcdClient, round: round, parked: etcdParked))
+        }
+
+        let outputs = try TemporaryDirectory(prefix: "git2kv-bench-render", in: "/dev/shm")
+        defer { outputs.remove() }
+        let probe = try await ProcessFleet.start(
+            count: 10, store: kv, kvSetting: "{ address: \"\(kvAddress)\" }", directory: outputs.appending("probe"), key: "bench/render/probe",
+            parkedWatches: kvParked)
+        let perRenderer = probe.privateKilobytesPerRenderer
+        probe.stop()
+        let count = ProcessFleet.affordable(requested, privateKilobytes: perRenderer, fleets: 2)
+        let kvFleet = try await ProcessFleet.start(
+            count: count, store: kv, kvSetting: "{ address: \"\(kvAddress)\" }", directory: outputs.appending("kv"), key: "bench/render/kv",
+            parkedWatches: kvParked)
+        defer { kvFleet.stop() }
+        let etcdFleet = try await ProcessFleet.start(
+            count: count, store: etcdClient, kvSetting: "{ backend: etcd, address: \"\(etcd.endpoints[0])\" }", directory: outputs.appending("etcd"),
+            key: "bench/render/etcd", parkedWatches: etcdParked)
+        defer { etcdFleet.stop() }
+        var render = Timings(name: "renderers on kv-server")
+        var etcdRender = Timings(name: "renderers on etcd")
+        var kvCPU: [Double] = []
+        var etcdCPU: [Double] = []
+        for round in 1...rounds {
+            let onKV = try await kvFleet.deliver(round: round, otherWatches: 0)
+            try kvFleet.verify(round: round)
+            let onEtcd = try await etcdFleet.deliver(round: round, otherWatches: 0)
+            try etcdFleet.verify(round: round)
+            render.record(onKV.duration)
+            etcdRender.record(onEtcd.duration)
+            kvCPU.append(onKV.rendererCPU.milliseconds)
+            etcdCPU.append(onEtcd.rendererCPU.milliseconds)
+        }
         let footprint = try await renderProcess(directory: directory)
+        func cpu(_ values: [Double]) -> String {
+            String(format: "%.0f ms (%.1f ms a renderer; 2 cores give %.0f ms of CPU per second)", median(values), median(values) / Double(count), 2_000.0)
+        }
+        func ratio(_ a: Timings, _ b: Timings) -> String { String(format: "%.1f×", a.median.milliseconds / max(b.median.milliseconds, 0.001)) }
+        let label = count == requested ? "\(count)" : "\(count) (as many as half the free memory holds at \(perRenderer / 1024) MiB private each)"
         return """
-            Machine: \(machineDescription()); \(rounds) rounds, medians.
+            Machine: \(machineDescription()); \(rounds) rounds alternating between the stores, medians. \(label) `git2kv render` processes per store, outputs and state on tmpfs.
 
-            | measure | git2kv render | peer (bare blocking queries, same server, same run) | ratio | target |
+            | measure | git2kv render processes | peer (1,000 bare blocking reads, same server, same run) | ratio | target |
             |---|---|---|---|---|
-            | KV write → 1,000 watches verified and delivered (one process, `wait` 0), outputs on ext4 | \(formatMilliseconds(render.median)) (min \(formatMilliseconds(render.minimum)), max \(formatMilliseconds(render.maximum))) | \(formatMilliseconds(bare.median)) | \(String(format: "%.1f×", render.median.milliseconds / max(bare.median.milliseconds, 0.001))) | under 500 ms |
-            | the same, outputs and state on tmpfs (/dev/shm) | \(formatMilliseconds(tmpfs.median)) (min \(formatMilliseconds(tmpfs.minimum)), max \(formatMilliseconds(tmpfs.maximum))) | \(formatMilliseconds(bare.median)) | \(String(format: "%.1f×", tmpfs.median.milliseconds / max(bare.median.milliseconds, 0.001))) | under 500 ms |
-            | the same on etcd (one member, data on tmpfs), outputs on tmpfs; peer: 1,000 bare blocking reads (watch streams) on etcd | \(formatMilliseconds(etcdFleet.median)) (min \(formatMilliseconds(etcdFleet.minimum)), max \(formatMilliseconds(etcdFleet.maximum))) | \(formatMilliseconds(etcdBare.median)) | \(String(format: "%.1f×", etcdFleet.median.milliseconds / max(etcdBare.median.milliseconds, 0.001))) | under 500 ms |
+            | KV write → every renderer delivered, kv-server (`wait` 0) | \(formatMilliseconds(render.median)) (min \(formatMilliseconds(render.minimum)), max \(formatMilliseconds(render.maximum))) | \(formatMilliseconds(bare.median)) | \(ratio(render, bare)) | under 500 ms |
+            | the same on etcd (one member, data on tmpfs) | \(formatMilliseconds(etcdRender.median)) (min \(formatMilliseconds(etcdRender.minimum)), max \(formatMilliseconds(etcdRender.maximum))) | \(formatMilliseconds(etcdBare.median)) | \(ratio(etcdRender, etcdBare)) | under 500 ms |
+            | renderers' CPU per round (user + system, all of them), kv-server | \(cpu(kvCPU)) | — | — | — |
+            | renderers' CPU per round, etcd | \(cpu(etcdCPU)) | — | — | — |
 
-            etcd next to kv-server on tmpfs: \(String(format: "%.2f×", etcdFleet.median.milliseconds / max(tmpfs.median.milliseconds, 0.001))) (renderers), \(String(format: "%.2f×", etcdBare.median.milliseconds / max(bare.median.milliseconds, 0.001))) (bare blocking reads).
+            etcd next to kv-server: \(String(format: "%.2f×", etcdRender.median.milliseconds / max(render.median.milliseconds, 0.001))) (renderers), \(String(format: "%.2f×", etcdBare.median.milliseconds / max(bare.median.milliseconds, 0.001))) (bare blocking reads).
 
             | measure | result | target |
             |---|---|---|
@@ -64,118 +94,41 @@ enum RenderBenchmark {
             | of the RSS: proportional share (PSS; code pages shared with other processes counted in part) | \(footprint.proportional) MiB | — |
             | idle: requests per bundle per watch wait (`watch.wait` 2 s, 10 s measured) | \(String(format: "%.2f", footprint.requestsPerBundlePerWait)) | 1 |
 
-            \(targetLine("1,000 renderers delivered under 500 ms (ext4)", met: render.median < .milliseconds(500), measured: formatMilliseconds(render.median)))
-            \(targetLine("1,000 renderers delivered under 500 ms (tmpfs)", met: tmpfs.median < .milliseconds(500), measured: formatMilliseconds(tmpfs.median)))
-            \(targetLine("1,000 renderers delivered under 500 ms (etcd)", met: etcdFleet.median < .milliseconds(500), measured: formatMilliseconds(etcdFleet.median)))
+            \(targetLine("\(count) renderer processes delivered under 500 ms (kv-server)", met: render.median < .milliseconds(500), measured: formatMilliseconds(render.median)))
+            \(targetLine("\(count) renderer processes delivered under 500 ms (etcd)", met: etcdRender.median < .milliseconds(500), measured: formatMilliseconds(etcdRender.median)))
             \(targetLine("renderer peak RSS under 30 MB", met: footprint.peak * 1_048_576 < 30_000_000, measured: "\(footprint.peak) MiB"))
             \(targetLine("idle: one request per bundle per watch wait", met: footprint.requestsPerBundlePerWait <= 1.05, measured: String(format: "%.2f", footprint.requestsPerBundlePerWait)))
             """
     }
 
-    static func measureFleet(_ timings: inout Timings, rounds: Int, kv: ConsulClient, directory: TemporaryDirectory, key: String) async throws {
-        try await measureFleet(&timings, rounds: rounds, kv: kv, kvSetting: "{ address: \"\(kv.configuration.address)\" }", directory: directory, key: key)
+    /// The kv-server binary's count of parked blocking queries (its `/v1/agent/metrics` gauge).
+    static func blockingQueries(_ address: String) async throws -> Int {
+        let answer = try await httpGet(address + "/v1/agent/metrics")
+        guard let object = try JSONSerialization.jsonObject(with: answer) as? [String: Any], let gauges = object["Gauges"] as? [[String: Any]],
+            let gauge = gauges.first(where: { $0["Name"] as? String == "git2kv.kv_server.blocking_queries" }), let value = gauge["Value"] as? Double
+        else { throw BenchmarkFailure("kv-server's metrics lack the blocking query gauge") }
+        return Int(value)
     }
 
-    static func measureFleet(
-        _ timings: inout Timings, rounds: Int, kv: any KVStore, kvSetting: String, directory: TemporaryDirectory, key: String
-    ) async throws {
-        let fleet = try await Fleet.start(count: watchers, kv: kv, kvSetting: kvSetting, directory: directory, key: key)
-        for round in 1...rounds {
-            timings.record(try await fleet.deliver(round: round))
-            try fleet.verify(round: round)
-        }
-        await fleet.stop()
+    /// etcd's count of watchers (`etcd_debugging_mvcc_watcher_total` on /metrics).
+    static func etcdWatchers(_ endpoint: String) async throws -> Int {
+        let text = String(decoding: try await httpGet(endpoint + "/metrics"), as: UTF8.self)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("etcd_debugging_mvcc_watcher_total ") }),
+            let value = Double(line.split(separator: " ").last ?? "")
+        else { throw BenchmarkFailure("etcd's metrics lack etcd_debugging_mvcc_watcher_total") }
+        return Int(value)
     }
 
-    /// Many renderers in this process, each with its own output file and state directory.
-    struct Fleet {
-        let kv: any KVStore
-        let watchers: [RenderWatcher]
-        let tasks: [Task<Void, Never>]
-        let destinations: [String]
-        let key: String
-
-        static func start(count: Int, kv: any KVStore, kvSetting: String, directory: TemporaryDirectory, key: String) async throws -> Fleet {
-            try await kv.put(key, value: try value(round: 0))
-            var logger = Logger(label: "bench.render")
-            logger.logLevel = .critical
-            var watchers: [RenderWatcher] = []
-            var tasks: [Task<Void, Never>] = []
-            var destinations: [String] = []
-            for index in 0..<count {
-                let node = directory.appending("node-\(index)")
-                try FileManager.default.createDirectory(atPath: node, withIntermediateDirectories: true)
-                let destination = node + "/app.conf"
-                let config = try RendererConfig.parse(
-                    """
-                    kv: \(kvSetting)
-                    state_dir: \(node)/state
-                    wait: { min: 0s, max: 0s }
-                    outputs:
-                      - { bundle: \(key), file: app.conf, destination: \(destination) }
-                    """, file: "bench.yaml")
-                let watcher = RenderWatcher(outputs: OutputSet(config: config), store: kv, state: RenderState(), logger: logger)
-                watchers.append(watcher)
-                tasks.append(Task { await watcher.run() })
-                destinations.append(destination)
-            }
-            let fleet = Fleet(kv: kv, watchers: watchers, tasks: tasks, destinations: destinations, key: key)
-            try await fleet.waitUntilAll(delivered: 0)
-            try fleet.verify(round: 0)
-            return fleet
-        }
-
-        static func content(round: Int) -> String {
-            (0..<60).map { "upstream backend-\($0) { server 10.0.\(round % 250).\($0):8080; } # round \(round)\n" }.joined()
-        }
-
-        static func value(round: Int) throws -> [UInt8] {
-            let bundle = ConfigBundle(
-                source: BundleSource(repo: "config", branch: "main", path: "apps/web"),
-                commit: BundleCommit(id: String(format: "%040x", round), author: "bench", email: "", time: 0, summary: "round \(round)"),
-                files: [BundleFile(path: "app.conf", content: Array(content(round: round).utf8))])
-            return try BundleEncoder.encode(bundle)
-        }
-
-        /// Writes round `round`'s bundle and returns the time until every watcher delivered it.
-        func deliver(round: Int) async throws -> Duration {
-            let value = try Self.value(round: round)
-            try await Task.sleep(for: .milliseconds(500))
-            let started = ContinuousClock.now
-            try await kv.put(key, value: value)
-            try await waitUntilAll(delivered: round)
-            return started.duration(to: .now)
-        }
-
-        /// Each watcher's pass count says when it is done (cheap to ask while 1,000 are busy);
-        /// the files are checked afterwards, outside the timing.
-        func waitUntilAll(delivered round: Int) async throws {
-            let deadline = ContinuousClock.now + .seconds(60)
-            var pending = watchers
-            while !pending.isEmpty {
-                guard ContinuousClock.now < deadline else { throw BenchmarkFailure("\(pending.count) renderers did not deliver round \(round)") }
-                var still: [RenderWatcher] = []
-                for watcher in pending where await watcher.passes < round + 1 { still.append(watcher) }
-                pending = still
-                if !pending.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
-            }
-        }
-
-        func verify(round: Int) throws {
-            let expected = Data(Self.content(round: round).utf8)
-            for destination in destinations where FileManager.default.contents(atPath: destination) != expected {
-                throw BenchmarkFailure("\(destination) does not hold round \(round)")
-            }
-        }
-
-        func stop() async {
-            for task in tasks { task.cancel() }
-            for task in tasks { await task.value }
-        }
+    static func httpGet(_ url: String) async throws -> Data {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        let response = try await ConsulClient.sharedHTTPClient.execute(request, timeout: .seconds(10))
+        return Data(try await response.body.collect(upTo: 16 << 20).readableBytesView)
     }
 
-    /// 1,000 blocking queries on one key, one write: the time until the last one has it.
-    static func bareFanOut(_ kv: any KVStore, round: Int) async throws -> Duration {
+    /// 1,000 blocking queries on one key, one write once the store reports them all parked: the
+    /// time until the last one has it.
+    static func bareFanOut(_ kv: any KVStore, round: Int, parked: @Sendable () async throws -> Int) async throws -> Duration {
         let key = "bench/bare/\(round)"
         try await kv.put(key, value: [0])
         let start = try await kv.get(key)
@@ -185,7 +138,11 @@ enum RenderBenchmark {
                 return .now
             }
         }
-        try await Task.sleep(for: .seconds(1))
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await parked() < watchers {
+            guard ContinuousClock.now < deadline else { throw BenchmarkFailure("the bare blocking reads did not all park") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
         let written = ContinuousClock.now
         try await kv.put(key, value: [1])
         var latest = written
@@ -209,7 +166,7 @@ enum RenderBenchmark {
         let kv = ConsulClient(.init(address: server.address))
         var outputs: [String] = []
         for index in 0..<10 {
-            try await kv.put("bench/ten/b\(index)", value: try Fleet.value(round: index))
+            try await kv.put("bench/ten/b\(index)", value: try ProcessFleet.value(round: index))
             outputs.append("  - { bundle: bench/ten/b\(index), file: app.conf, destination: \(directory.appending("ten-\(index).conf")) }")
         }
         let configFile = directory.appending("ten.yaml")

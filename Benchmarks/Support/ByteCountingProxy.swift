@@ -2,7 +2,8 @@ import Foundation
 import Synchronization
 
 /// A TCP proxy on 127.0.0.1 (a free port) in front of one upstream port, counting the bytes
-/// that pass each way: how much KV traffic a client causes, measured on the wire.
+/// that pass each way and the HTTP requests: how much KV traffic a client causes, measured on
+/// the wire.
 public final class ByteCountingProxy: Sendable {
     public let port: Int
     private let counters = Counters()
@@ -10,6 +11,7 @@ public final class ByteCountingProxy: Sendable {
     private final class Counters: Sendable {
         let sent = Atomic<Int>(0)
         let received = Atomic<Int>(0)
+        let requests = Atomic<Int>(0)
     }
 
     public init(upstreamPort: Int) throws {
@@ -40,11 +42,11 @@ public final class ByteCountingProxy: Sendable {
                 }
                 let pair = Pair(client, upstream)
                 Thread {
-                    Self.pump(from: client, to: upstream, counter: counters.sent)
+                    Self.pump(from: client, to: upstream, counter: counters.sent, requests: counters.requests, countsRequests: true)
                     pair.directionEnded()
                 }.start()
                 Thread {
-                    Self.pump(from: upstream, to: client, counter: counters.received)
+                    Self.pump(from: upstream, to: client, counter: counters.received, requests: counters.requests, countsRequests: false)
                     pair.directionEnded()
                 }.start()
             }
@@ -69,13 +71,39 @@ public final class ByteCountingProxy: Sendable {
     public var sent: Int { counters.sent.load(ordering: .relaxed) }
     /// Bytes from the upstream to clients so far.
     public var received: Int { counters.received.load(ordering: .relaxed) }
+    /// HTTP requests from clients so far.
+    public var requests: Int { counters.requests.load(ordering: .relaxed) }
 
-    private static func pump(from source: Int32, to destination: Int32, counter: borrowing Atomic<Int>) {
+    /// Request lines start with a method and ` /`; no request body git2kv sends holds a blank
+    /// (JSON without whitespace, base64, raw values with their own framing are counted wrong at
+    /// worst once in 2^40 bytes).
+    private static let requestStarts: [[UInt8]] = ["GET /", "PUT /", "POST /", "DELETE /", "HEAD /"].map { Array($0.utf8) }
+
+    private static func countRequests(in bytes: ArraySlice<UInt8>) -> Int {
+        var found = 0
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            for start in requestStarts where bytes[index...].starts(with: start) { found += 1 }
+            index += 1
+        }
+        return found
+    }
+
+    private static func pump(
+        from source: Int32, to destination: Int32, counter: borrowing Atomic<Int>, requests: borrowing Atomic<Int>, countsRequests: Bool
+    ) {
         var buffer = [UInt8](repeating: 0, count: 65_536)
+        // The last bytes of the previous read, so a request line cut between two reads counts.
+        var carry: [UInt8] = []
         while true {
             let count = read(source, &buffer, buffer.count)
             guard count > 0 else { break }
             counter.add(count, ordering: .relaxed)
+            if countsRequests {
+                let window = carry + buffer[0..<count]
+                requests.add(countRequests(in: window[...]) - countRequests(in: carry[...]), ordering: .relaxed)
+                carry = Array(window.suffix(7))
+            }
             var offset = 0
             while offset < count {
                 let written = buffer[offset..<count].withUnsafeBytes { write(destination, $0.baseAddress, count - offset) }

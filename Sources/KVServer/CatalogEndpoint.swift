@@ -64,7 +64,7 @@ struct CatalogEndpoint {
             }
         case (.get, let path) where path.hasPrefix("service/"):
             let name = String(path.dropFirst("service/".count))
-            return await read { nodes in
+            return await read(providing: name) { nodes in
                 instances(of: name, in: nodes).map { CatalogJSON.ServiceInstance(node: $0.0, service: $0.1) }
             }
         case (.get, let path) where path.hasPrefix("node/"):
@@ -95,7 +95,7 @@ struct CatalogEndpoint {
         switch parts[0] {
         case "service":
             let passingOnly = call.query.has("passing") && call.query["passing"] != "false"
-            return await read { nodes in
+            return await read(providing: name) { nodes in
                 instances(of: name, in: nodes)
                     .filter { node, service in !passingOnly || node.checks(of: service.id).allSatisfy { $0.status == "passing" } }
                     .map { CatalogJSON.HealthEntry(node: $0.0, service: $0.1) }
@@ -105,7 +105,7 @@ struct CatalogEndpoint {
                 nodes.filter { $0.name == name }.flatMap { node in self.readableChecks(of: node) }
             }
         case "checks":
-            return await read(.checks) { nodes in
+            return await read(.checks, providing: name) { nodes in
                 instances(of: name, in: nodes).flatMap { node, service in
                     node.checks.values.filter { $0.serviceID == service.id }.sorted { $0.checkID < $1.checkID }.map { CatalogJSON.Check(node: node.name, check: $0) }
                 }
@@ -141,10 +141,14 @@ struct CatalogEndpoint {
 
     /// A blocking read of the catalog, over the nodes the token may read, reporting the index of
     /// the table it depends on.
-    private func read<Body: Encodable>(_ table: CatalogTable = .all, _ body: @escaping ([CatalogNode]) -> Body) async -> Response {
+    /// With `service`, only the nodes providing it are visited.
+    private func read<Body: Encodable>(
+        _ table: CatalogTable = .all, providing service: String? = nil, _ body: @escaping ([CatalogNode]) -> Body
+    ) async -> Response {
         await call.blocking(topic: .catalog) {
             let index = await call.store.index(of: table)
-            let nodes = await call.store.nodes.filter { call.authorizer.allows(.node, $0.name, .read) }
+            let candidates = if let service { await call.store.nodes(providing: service) } else { await call.store.nodes }
+            let nodes = candidates.filter { call.authorizer.allows(.node, $0.name, .read) }
             return (ConsulResponse.json(body(nodes), index: index), index)
         }
     }

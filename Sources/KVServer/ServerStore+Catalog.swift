@@ -56,6 +56,18 @@ extension ServerStore {
 
     var nodes: [CatalogNode] { state.catalog.values.sorted { $0.name < $1.name } }
 
+    /// The nodes with an instance of `service`, sorted by name.
+    func nodes(providing service: String) -> [CatalogNode] {
+        if serviceProviders?.catalogIndex != state.catalogIndex {
+            var providers: [String: [String]] = [:]
+            for node in state.catalog.values {
+                for name in Set(node.services.values.map(\.name)) { providers[name, default: []].append(node.name) }
+            }
+            serviceProviders = (state.catalogIndex, providers.mapValues { $0.sorted() })
+        }
+        return (serviceProviders?.nodes[service] ?? []).compactMap { state.catalog[$0] }
+    }
+
     func register(_ registration: CatalogRegistration, datacenter: String) async throws(StorageError) {
         let index = state.index + 1
         var node = state.catalog[registration.node] ?? CatalogNode(

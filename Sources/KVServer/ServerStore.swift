@@ -38,6 +38,9 @@ actor ServerStore {
     var snapshotFailedAtLogBytes: Int?
     /// Set when the server stops: a snapshot in progress is abandoned.
     var closing = false
+    /// Which nodes provide each service, as of a catalog index (rebuilt when the catalog moved),
+    /// so a read of one service visits its nodes only.
+    var serviceProviders: (catalogIndex: UInt64, nodes: [String: [String]])?
 
     /// In memory: nothing survives a restart.
     init(limits: KVServerLimits = KVServerLimits(), bootstrapToken: String? = nil, clock: ServiceClock = .continuous) {

@@ -130,7 +130,9 @@ package actor LeaderElection {
     }
 
     /// Takes the guards, then holds the lock, renewing the session, until the renewal is
-    /// refused or has failed for a whole TTL. Throws CancellationError when stopped.
+    /// refused or has failed for a whole TTL, or the lock key stops naming the session (watched
+    /// with a blocking query, so an idle leader costs one renewal per interval and one request
+    /// per lock watch wait). Throws CancellationError when stopped.
     private func lead(_ session: String) async throws {
         var renewal = LeaseRenewal(ttl: options.ttl, renewedAt: clock.now)
         guard try await takeGuards(session, renewal: &renewal) else { return }
@@ -138,19 +140,42 @@ package actor LeaderElection {
         self.lock = lock
         logger.info("leading", metadata: ["role": "\(role)", "lock": "\(lockKey)"])
         await onChange(lock)
+        let renewed = renewal
+        let lost = try await withThrowingTaskGroup(of: String?.self) { group in
+            group.addTask { try await self.renewWhileLeading(session, renewal: renewed) }
+            group.addTask { try await self.watchLock(heldBy: session) }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+        if let lost { await step(down: lost) }
+    }
+
+    /// Renews every interval; returns (nil: `keep` stepped down) when leadership is over.
+    private func renewWhileLeading(_ session: String, renewal: LeaseRenewal) async throws -> String? {
+        var renewal = renewal
         while true {
             try await clock.sleep(until: renewal.nextAttempt)
-            guard try await keep(session, renewal: &renewal) else { return }
+            guard try await keep(session, renewal: &renewal) else { return nil }
+        }
+    }
+
+    /// Longest wait of the leader's blocking query on its own lock key.
+    static let lockWatchWait: Duration = .seconds(300)
+
+    /// Returns why leadership is over once the lock key no longer names `session` (deleted, or
+    /// taken by another session). An unreachable store is not a reason: the renewal decides.
+    private func watchLock(heldBy session: String) async throws -> String? {
+        var index: UInt64?
+        while true {
             do {
-                let holder = try await kv.get(lockKey).value?.session
-                guard holder == session else {
-                    await step(down: "the lock \(lockKey) is no longer ours")
-                    return
-                }
+                let read = try await kv.get(lockKey, options: KVReadOptions(waitIndex: index, waitTime: Self.lockWatchWait))
+                guard read.value?.session == session else { return "the lock \(lockKey) is no longer ours" }
+                index = read.index
             } catch where error.kind == .cancelled {
                 throw CancellationError()
             } catch {
-                // Unreachable: the renewal's clock decides.
+                index = nil
+                try await clock.sleep(for: LeaseRenewal(ttl: options.ttl, renewedAt: .zero).interval)
             }
         }
     }

@@ -219,6 +219,40 @@ struct HandoverProcessTests {
         print("hosts handover on \(backend): follower leading after \(takeover), new node published after \(published)")
     }
 
+    @Test("a hosts generator killed with -9 loses no catalog event: what changed while nobody led is in the new leader's first publish")
+    func hostsFailoverAfterKill() async throws {
+        let store = try await E2EStore.start(.kvServer)
+        defer { store.stop() }
+        let directory = try TemporaryDirectory(prefix: "git2kv-hosts-kill")
+        defer { directory.remove() }
+        try Self.register(node: "n1", address: "10.0.0.1", at: store.address)
+        let configFile = directory.appending("hosts.yaml")
+        try """
+            kv: \(store.kvSetting)
+            key: dns/hosts
+            lock: { session_ttl: 10s, lock_delay: 0s }
+
+            """.write(toFile: configFile, atomically: true, encoding: .utf8)
+        let generators = [
+            try BackgroundProcess(Git2KVBinary.path, ["hosts", "--config", configFile, "--log-level", "warning"]),
+            try BackgroundProcess(Git2KVBinary.path, ["hosts", "--config", configFile, "--log-level", "warning"]),
+        ]
+        defer { for generator in generators { generator.kill() } }
+        try await eventually("a hosts file to be published") { try await Self.hosts(store.kv)?.contains("n1.node.consul") == true }
+        let lock = try #require(try await store.kv.get("dns/hosts.lock").value)
+        let leaderPID = try #require((try JSONSerialization.jsonObject(with: Data(lock.value)) as? [String: Any])?["pid"] as? Int)
+        let leader = try #require(generators.first { Int($0.processIdentifier) == leaderPID })
+
+        leader.kill()
+        // Changes while the lock is still held by a dead session: the follower must not miss them.
+        try Self.register(node: "n2", address: "10.0.0.2", at: store.address)
+        try Self.register(node: "n1", address: "10.0.0.11", at: store.address)
+        try await eventually("the new leader to publish both changes", timeout: .seconds(60)) {
+            guard let text = try await Self.hosts(store.kv) else { return false }
+            return text.contains("10.0.0.2 n2.node.consul") && text.contains("10.0.0.11 n1.node.consul") && !text.contains("10.0.0.1 n1.node.consul")
+        }
+    }
+
     static func register(node: String, address: String, at catalog: String) throws {
         let body = #"{"Node":"\#(node)","Address":"\#(address)"}"#
         let result = try ProcessRunner.run("/usr/bin/curl", ["-sf", "-X", "PUT", "--data-binary", body, catalog + "/v1/catalog/register"])

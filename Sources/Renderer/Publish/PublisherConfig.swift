@@ -37,7 +37,9 @@ public struct PublisherConfig: Sendable, Equatable {
     public var layout = HostsLayout.sharded
     /// `hosts`, sharded layout: how many shards the entities are spread over.
     public var shards = 256
-    public var sessionTTL: Duration = .seconds(15)
+    /// A dead generator's lock frees after this (a stopped one releases it at once); the leader
+    /// renews every third of it, which is most of an idle generator's requests.
+    public var sessionTTL: Duration = .seconds(30)
     public var lockDelay: Duration = .seconds(1)
 
     public init(file: String) {
