@@ -73,7 +73,7 @@ enum RenderBenchmark {
             String(format: "%.0f ms (%.1f ms a renderer; 2 cores give %.0f ms of CPU per second)", median(values), median(values) / Double(count), 2_000.0)
         }
         func ratio(_ a: Timings, _ b: Timings) -> String { String(format: "%.1f×", a.median.milliseconds / max(b.median.milliseconds, 0.001)) }
-        let label = count == requested ? "\(count)" : "\(count) (as many as half the free memory holds at \(perRenderer / 1024) MiB private each)"
+        let label = count == requested ? count.formatted() : "\(count.formatted()) (as many as half the free memory holds at \(perRenderer / 1024) MiB private each)"
         return """
             Machine: \(machineDescription()); \(rounds) rounds alternating between the stores, medians. \(label) `git2kv render` processes per store, outputs and state on tmpfs.
 
@@ -94,8 +94,8 @@ enum RenderBenchmark {
             | of the RSS: proportional share (PSS; code pages shared with other processes counted in part) | \(footprint.proportional) MiB | — |
             | idle: requests per bundle per watch wait (`watch.wait` 2 s, 10 s measured) | \(String(format: "%.2f", footprint.requestsPerBundlePerWait)) | 1 |
 
-            \(targetLine("\(count) renderer processes delivered under 500 ms (kv-server)", met: render.median < .milliseconds(500), measured: formatMilliseconds(render.median)))
-            \(targetLine("\(count) renderer processes delivered under 500 ms (etcd)", met: etcdRender.median < .milliseconds(500), measured: formatMilliseconds(etcdRender.median)))
+            \(targetLine("\(count.formatted()) renderer processes delivered under 500 ms (kv-server)", met: render.median < .milliseconds(500), measured: formatMilliseconds(render.median)))
+            \(targetLine("\(count.formatted()) renderer processes delivered under 500 ms (etcd)", met: etcdRender.median < .milliseconds(500), measured: formatMilliseconds(etcdRender.median)))
             \(targetLine("renderer peak RSS under 30 MB", met: footprint.peak * 1_048_576 < 30_000_000, measured: "\(footprint.peak) MiB"))
             \(targetLine("idle: one request per bundle per watch wait", met: footprint.requestsPerBundlePerWait <= 1.05, measured: String(format: "%.2f", footprint.requestsPerBundlePerWait)))
             """

@@ -192,15 +192,9 @@ struct HandoverProcessTests {
             lock: { session_ttl: 120s }
 
             """.write(toFile: configFile, atomically: true, encoding: .utf8)
-        let generators = [
-            try BackgroundProcess(Git2KVBinary.path, ["hosts", "--config", configFile, "--log-level", "warning"]),
-            try BackgroundProcess(Git2KVBinary.path, ["hosts", "--config", configFile, "--log-level", "warning"]),
-        ]
+        let generators = try Self.startHostsGenerators(configFile: configFile)
         defer { for generator in generators { generator.kill() } }
-        try await eventually("a hosts file to be published") { try await Self.hosts(store.kv)?.contains("n1.node.consul") == true }
-        let lock = try #require(try await store.kv.get("dns/hosts.lock").value)
-        let leaderPID = try #require((try JSONSerialization.jsonObject(with: Data(lock.value)) as? [String: Any])?["pid"] as? Int)
-        let leader = try #require(generators.first { Int($0.processIdentifier) == leaderPID })
+        let (leader, lock) = try await Self.leader(of: generators, kv: store.kv)
         let follower = try #require(generators.first { $0 !== leader })
 
         let started = ContinuousClock.now
@@ -233,15 +227,9 @@ struct HandoverProcessTests {
             lock: { session_ttl: 10s, lock_delay: 0s }
 
             """.write(toFile: configFile, atomically: true, encoding: .utf8)
-        let generators = [
-            try BackgroundProcess(Git2KVBinary.path, ["hosts", "--config", configFile, "--log-level", "warning"]),
-            try BackgroundProcess(Git2KVBinary.path, ["hosts", "--config", configFile, "--log-level", "warning"]),
-        ]
+        let generators = try Self.startHostsGenerators(configFile: configFile)
         defer { for generator in generators { generator.kill() } }
-        try await eventually("a hosts file to be published") { try await Self.hosts(store.kv)?.contains("n1.node.consul") == true }
-        let lock = try #require(try await store.kv.get("dns/hosts.lock").value)
-        let leaderPID = try #require((try JSONSerialization.jsonObject(with: Data(lock.value)) as? [String: Any])?["pid"] as? Int)
-        let leader = try #require(generators.first { Int($0.processIdentifier) == leaderPID })
+        let (leader, _) = try await Self.leader(of: generators, kv: store.kv)
 
         leader.kill()
         // Changes while the lock is still held by a dead session: the follower must not miss them.
@@ -251,6 +239,19 @@ struct HandoverProcessTests {
             guard let text = try await Self.hosts(store.kv) else { return false }
             return text.contains("10.0.0.2 n2.node.consul") && text.contains("10.0.0.11 n1.node.consul") && !text.contains("10.0.0.1 n1.node.consul")
         }
+    }
+
+    /// Two `git2kv hosts` processes on one configuration.
+    static func startHostsGenerators(configFile: String) throws -> [BackgroundProcess] {
+        try (0..<2).map { _ in try BackgroundProcess(Git2KVBinary.path, ["hosts", "--config", configFile, "--log-level", "warning"]) }
+    }
+
+    /// Once a hosts file naming n1 is published: the generator holding the lock, and the lock.
+    static func leader(of generators: [BackgroundProcess], kv: any KVStore) async throws -> (BackgroundProcess, KVEntry) {
+        try await eventually("a hosts file to be published") { try await hosts(kv)?.contains("n1.node.consul") == true }
+        let lock = try #require(try await kv.get("dns/hosts.lock").value)
+        let leaderPID = try #require((try JSONSerialization.jsonObject(with: Data(lock.value)) as? [String: Any])?["pid"] as? Int)
+        return (try #require(generators.first { Int($0.processIdentifier) == leaderPID }), lock)
     }
 
     static func register(node: String, address: String, at catalog: String) throws {
