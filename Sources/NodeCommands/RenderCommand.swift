@@ -62,7 +62,11 @@ package struct RenderCommand: AsyncParsableCommand {
         }
         let report = await RenderOnce.run(outputs, store: store, dryRun: dryRun)
         for output in report.outputs {
-            let from = output.commit.map { " (\(output.bundle) @ \(String($0.prefix(12))))" } ?? ""
+            // A published bundle has no commit (the bundle alone is named); a git commit is
+            // shortened, a hosts generation is not.
+            let from = output.commit.map { commit in
+                commit.isEmpty ? " (\(output.bundle))" : " (\(output.bundle) @ \(commit.count == 40 ? String(commit.prefix(12)) : commit))"
+            } ?? ""
             switch output.status {
             case .unchanged: Output.line("unchanged \(output.destination)\(from)")
             case .written(let inPlace): Output.line("written \(output.destination)\(from)\(inPlace ? " in place (the destination cannot be renamed over)" : "")")
