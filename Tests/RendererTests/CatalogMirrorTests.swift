@@ -11,7 +11,7 @@ struct CatalogMirrorTests {
     /// A mirror that listed web and db, read both and the nodes.
     static func caughtUp() -> CatalogMirror {
         var mirror = CatalogMirror()
-        mirror.listed(services: ["web": [], "db": []])
+        mirror.listed(services: ["web": [], "db": []], index: 10)
         mirror.listed(nodes: [CatalogNodeEntry(name: "n1", address: "10.0.0.1"), CatalogNodeEntry(name: "n2", address: "10.0.0.2")])
         mirror.read([instance("web", "web-1", node: "n1"), instance("web", "web-2", node: "n2")], of: "web")
         mirror.read([instance("db", "db-1", node: "n2")], of: "db")
@@ -22,7 +22,7 @@ struct CatalogMirrorTests {
     func firstListing() {
         var mirror = CatalogMirror()
         #expect(!mirror.isComplete)
-        mirror.listed(services: ["web": [], "db": ["primary"]])
+        mirror.listed(services: ["web": [], "db": ["primary"]], index: 10)
         #expect(mirror.stale == ["web", "db"])
         mirror.listed(nodes: [])
         #expect(!mirror.isComplete)
@@ -58,12 +58,22 @@ struct CatalogMirrorTests {
     @Test("a service list that moved re-reads every service (Consul does not say which changed) and forgets removed ones")
     func serviceListMoved() {
         var mirror = Self.caughtUp()
-        mirror.listed(services: ["web": []])
+        mirror.listed(services: ["web": []], index: 11)
         #expect(mirror.stale == ["web"])
         #expect(mirror.instances["db"] == nil)
         mirror.read([Self.instance("db", "db-1", node: "n2")], of: "db")
         #expect(mirror.instances["db"] == nil, "a read of a service no longer listed is dropped")
-        mirror.markAllStale()
-        #expect(mirror.stale == ["web"])
+    }
+
+    @Test("the refresh's listing re-reads services only when the service table moved without the watch saying so")
+    func relisted() {
+        var mirror = Self.caughtUp()
+        mirror.relisted(services: ["web": [], "db": []], index: 10)
+        #expect(mirror.stale.isEmpty, "the same index and list: nothing to read")
+        mirror.relisted(services: ["web": [], "db": []], index: 12)
+        #expect(mirror.stale == ["web", "db"])
+        var reset = Self.caughtUp()
+        reset.relisted(services: ["web": [], "db": []], index: 3)
+        #expect(reset.stale == ["web", "db"], "a store that came back with lower indexes is read again")
     }
 }

@@ -238,6 +238,24 @@ struct HostsAndPublishTests {
         await task.value
     }
 
+    @Test("refresh reads the listings again and republishes hosts data deleted under the key, without re-reading services")
+    func refreshRepairsDeletedData() async throws {
+        let harness = try await RenderHarness.start()
+        defer { Task { await harness.stop() } }
+        let catalog = ConsulLikeCatalog()
+        let (_, generators) = try hostsGenerators(harness: harness, catalog: catalog, settings: ["refresh: 1s"])
+        let task = Task { await generators[0].run() }
+        try await eventually("the first publish") { try await harness.kv.get("dns/hosts").value != nil }
+        // After a first refresh the start-up's updates are all handled: only the next refresh can publish.
+        try await eventually("a refresh", timeout: .seconds(20)) { await generators[0].refreshes >= 1 }
+        let readsAfterFirst = await catalog.instanceReads
+        _ = try await harness.kv.delete("dns/hosts", cas: nil)
+        try await eventually("the data published again", timeout: .seconds(20)) { try await harness.kv.get("dns/hosts").value != nil }
+        #expect(await catalog.instanceReads == readsAfterFirst, "an unchanged service table is not read again")
+        task.cancel()
+        await task.value
+    }
+
     /// On Consul a check's status change does not move `catalog/services`' index (kv-server's
     /// catalog has one index for everything), so this catalog behaves like Consul's: only the
     /// health-state queries wake when a check changes.
@@ -311,6 +329,9 @@ struct HostsAndPublishTests {
 private actor ConsulLikeCatalog: ServiceCatalog {
     private(set) var servicesIndex: UInt64 = 1
     private var healthIndex: UInt64 = 1
+    private(set) var instanceReads = 0
+
+    private func countInstanceRead() { instanceReads += 1 }
     private var passing: [String: Bool] = ["web-1": true, "web-2": true]
     private let addresses = ["web-1": "10.0.0.1", "web-2": "10.0.0.2"]
 
@@ -329,6 +350,7 @@ private actor ConsulLikeCatalog: ServiceCatalog {
     }
 
     nonisolated func instances(of service: String, passingOnly: Bool, options: KVReadOptions) async throws(KVError) -> KVRead<[ServiceInstance]> {
+        await countInstanceRead()
         let (states, index) = await (self.passing, self.healthIndex)
         let instances = states.keys.sorted().filter { !passingOnly || states[$0] == true }.map { id in
             ServiceInstance(

@@ -11,6 +11,8 @@ public import KV
 /// deregistered or re-addressed): then every service is read again.
 public struct CatalogMirror: Sendable {
     public private(set) var services: [String: [String]]?
+    /// The service table's index when `services` was listed.
+    public private(set) var servicesIndex: UInt64?
     public private(set) var instances: [String: [ServiceInstance]] = [:]
     public private(set) var nodes: [CatalogNodeEntry]?
     private var failing: [String: Set<CatalogCheck>] = [:]
@@ -24,10 +26,18 @@ public struct CatalogMirror: Sendable {
 
     /// A service list whose index moved: every listed service is read again, and the instances
     /// of services no longer listed are forgotten.
-    public mutating func listed(services new: [String: [String]]) {
+    public mutating func listed(services new: [String: [String]], index: UInt64) {
         for name in (services ?? [:]).keys where new[name] == nil { instances[name] = nil }
         stale = stale.filter { new[$0] != nil }.union(new.keys)
         services = new
+        servicesIndex = index
+    }
+
+    /// The service list read again as a safety net: only an index other than the one last
+    /// listed (a change the watch missed, or a store that came back) makes services stale.
+    public mutating func relisted(services new: [String: [String]], index: UInt64) {
+        guard index != servicesIndex || services != new else { return }
+        listed(services: new, index: index)
     }
 
     /// The checks in `state`: the services of those that entered or left it are read again (a
@@ -47,11 +57,6 @@ public struct CatalogMirror: Sendable {
 
     public mutating func listed(nodes new: [CatalogNodeEntry]) {
         nodes = new
-    }
-
-    /// Every service is read again (the `refresh` safety net).
-    public mutating func markAllStale() {
-        if let services { stale.formUnion(services.keys) }
     }
 
     /// A service's instances as just read.

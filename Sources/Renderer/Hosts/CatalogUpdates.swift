@@ -3,12 +3,12 @@ import Synchronization
 
 /// What moved in the catalog (or around it), as the hosts generator's watches report it.
 enum CatalogUpdate: Sendable {
-    case services([String: [String]])
+    case services([String: [String]], index: UInt64)
     case failing(state: String, [CatalogCheck])
     case nodes([CatalogNodeEntry])
     /// The stop key was set or deleted.
     case stopKey
-    /// `refresh` passed: read everything again.
+    /// `refresh` passed: read the listings again and compare.
     case refresh
     case watchFailed(what: String, KVError, retryIn: Duration)
 }

@@ -25,6 +25,8 @@ public actor HostsGenerator {
     public private(set) var isLeader = false
     /// Why the last attempt did not publish (a guard, KV or the catalog), until one succeeds.
     public private(set) var lastError: RenderError?
+    /// How many `refresh` re-listings were done while leading.
+    public private(set) var refreshes = 0
 
     public init(
         config: PublisherConfig, kv: any KVStore & KVLocking, catalog: any ServiceCatalog, logger: Logger, clock: ServiceClock = .continuous
@@ -79,20 +81,23 @@ public actor HostsGenerator {
         var mirror = CatalogMirror()
         var published: PublishedHosts?
         var needsPublish = true
+        var relistDue = false
         var failures = 0
         let backoff = Backoff(initial: .milliseconds(500), maximum: config.refresh)
         while !Task.isCancelled {
-            let hasWork = mirror.services != nil && mirror.nodes != nil && (needsPublish || !mirror.stale.isEmpty)
+            let hasWork = mirror.services != nil && mirror.nodes != nil && (needsPublish || relistDue || !mirror.stale.isEmpty)
             if !hasWork {
                 guard await signals.next() != nil else { return }
             }
             for update in await settledUpdates(updates) {
                 switch update {
-                case .services(let list): mirror.listed(services: list)
+                case .services(let list, let index): mirror.listed(services: list, index: index)
                 case .failing(let state, let checks): mirror.listed(failing: checks, inState: state)
                 case .nodes(let list): mirror.listed(nodes: list)
                 case .stopKey: break
-                case .refresh: mirror.markAllStale()
+                case .refresh:
+                    relistDue = true
+                    continue
                 case .watchFailed(let what, let error, let retryIn):
                     lastError = RenderError(.kv, "cannot watch \(what): \(error)")
                     logger.warning("cannot watch the catalog; the hosts file stays", metadata: ["what": "\(what)", "error": "\(error)", "retry_in": "\(retryIn)"])
@@ -102,6 +107,14 @@ public actor HostsGenerator {
             }
             guard mirror.services != nil, mirror.nodes != nil else { continue }
             do throws(RenderError) {
+                if relistDue {
+                    // Also a publish: it writes nothing when KV holds the same, and repairs
+                    // hosts data that was deleted or damaged under the key.
+                    try await relist(into: &mirror)
+                    relistDue = false
+                    refreshes += 1
+                    needsPublish = true
+                }
                 try await readStale(into: &mirror)
                 if Task.isCancelled { return }
                 let summary = "hosts from the catalog: \(mirror.services?.count ?? 0) services, \(mirror.nodes?.count ?? 0) nodes"
@@ -163,22 +176,22 @@ public actor HostsGenerator {
         let clock = self.clock
         let refresh = config.refresh
         await withTaskGroup(of: Void.self) { group in
-            func watch<Value: Sendable>(_ what: String, _ read: @escaping KVWatch<Value>.Read, _ update: @escaping @Sendable (Value) -> CatalogUpdate) {
+            func watch<Value: Sendable>(_ what: String, _ read: @escaping KVWatch<Value>.Read, _ update: @escaping @Sendable (KVRead<Value>) -> CatalogUpdate) {
                 group.addTask {
                     await KVWatch(policy: policy, clock: clock, read: read).run { result in
                         switch result {
-                        case .value(let read): updates.add(update(read.value))
+                        case .value(let read): updates.add(update(read))
                         case .unchanged: break
                         case .failure(let error, let retryIn): updates.add(.watchFailed(what: what, error, retryIn: retryIn))
                         }
                     }
                 }
             }
-            watch("the service list", { options throws(KVError) in try await catalog.services(options: options) }) { .services($0) }
-            watch("the node list", { options throws(KVError) in try await catalog.nodes(options: options) }) { .nodes($0) }
+            watch("the service list", { options throws(KVError) in try await catalog.services(options: options) }) { .services($0.value, index: $0.index) }
+            watch("the node list", { options throws(KVError) in try await catalog.nodes(options: options) }) { .nodes($0.value) }
             for state in Self.watchedCheckStates {
                 watch("\(state) checks", { options throws(KVError) in try await catalog.checks(inState: state, options: options) }) {
-                    .failing(state: state, $0)
+                    .failing(state: state, $0.value)
                 }
             }
             if let stopKey = config.stopKey {
@@ -188,6 +201,22 @@ public actor HostsGenerator {
             group.addTask {
                 while (try? await clock.sleep(for: refresh)) != nil { updates.add(.refresh) }
             }
+        }
+    }
+
+    /// The `refresh` safety net: the listings read again (four requests) and compared with the
+    /// mirror; services are read again only if the service table moved without the watch
+    /// saying so.
+    private func relist(into mirror: inout CatalogMirror) async throws(RenderError) {
+        do {
+            let services = try await catalog.services(options: .default)
+            mirror.relisted(services: services.value, index: services.index)
+            mirror.listed(nodes: try await catalog.nodes(options: .default).value)
+            for state in Self.watchedCheckStates {
+                mirror.listed(failing: try await catalog.checks(inState: state, options: .default).value, inState: state)
+            }
+        } catch {
+            throw RenderError(.kv, "cannot read the catalog: \(error)")
         }
     }
 
