@@ -1,4 +1,4 @@
-public import KV
+import KV
 import Synchronization
 
 /// What moved in the catalog (or around it), as the hosts generator's watches report it.

@@ -1,5 +1,5 @@
 public import BundleFormat
-public import KV
+import KV
 
 /// Sharded hosts data as a renderer holds it: the entities its outputs select, and the
 /// domain their names are under.
