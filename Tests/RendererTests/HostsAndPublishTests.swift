@@ -129,6 +129,11 @@ struct HostsAndPublishTests {
             return
         }
         #expect(throws: ConfigError.self) { try PublisherConfig.parse("min_lines: { hosts: 0 }\n", file: "p.yaml") }
+        #expect(try PublisherConfig.parse("key: dns/hosts\n", file: "p.yaml").layout == .sharded)
+        #expect(try PublisherConfig.parse("layout: bundle\nshards: 16\n", file: "p.yaml").shards == 16)
+        for bad in ["layout: flat\n", "shards: 0\n", "shards: 5000\n"] {
+            #expect(throws: ConfigError.self, "\(bad)") { try PublisherConfig.parse(bad, file: "p.yaml") }
+        }
     }
 
     @Test("a write guarded by a session that has ended is refused")

@@ -46,6 +46,9 @@ struct RendererConfigTests {
         ("outputs:\n  - {bundle: a, file: f, destination: /x}\n  - {bundle: b, file: f, destination: /x}\n", 3, "already written"),
         ("outputs: []\n", 1, "at least one output"),
         ("outputs:\n  - {bundle: a, file: f, destination: /x\n", 3, "invalid YAML"),
+        ("outputs:\n  - {bundle: a, file: f, destination: /x, hosts: {}}\n", 2, "select something"),
+        ("outputs:\n  - {bundle: a, template: /t, destination: /x, hosts: {services: [web]}}\n", 2, "give file, not template"),
+        ("outputs:\n  - {bundle: a, file: f, destination: /x, hosts: {service: [web]}}\n", 2, "unknown key"),
     ])
     func refused(text: String, line: Int, message: String) {
         do {
@@ -56,5 +59,19 @@ struct RendererConfigTests {
             #expect(error.line == line, "\(error)")
             #expect(error.message.contains(message), "\(error)")
         }
+    }
+
+    @Test("an output's hosts selection parses, and outputs of one key select together")
+    func hostsSelection() throws {
+        let config = try RendererConfig.parse(
+            """
+            outputs:
+              - {bundle: dns/hosts, file: hosts, destination: /a, hosts: {services: [Web, "db-*"], tags: [primary]}}
+              - {bundle: dns/hosts, file: hosts, destination: /b, hosts: {nodes: true}}
+              - {bundle: dns/other, file: hosts, destination: /c}
+            """, file: "render.yaml")
+        #expect(config.outputs[0].hosts == HostsSelection(services: ["web", "db-*"], tags: ["primary"]))
+        #expect(config.hostsSelections["dns/hosts"] == .some(HostsSelection(services: ["web", "db-*"], tags: ["primary"], nodes: true)))
+        #expect(config.hostsSelections["dns/other"] == .some(nil), "an output without a selection takes everything")
     }
 }
