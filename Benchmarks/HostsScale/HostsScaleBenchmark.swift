@@ -116,15 +116,10 @@ enum HostsScaleBenchmark {
         func event(_ change: () async throws -> Void, check: (String) -> Bool) async throws -> EventCost {
             try await quiesce()
             let before = counters()
-            let inodes = destinations.map(inode)
+            let replacement = FileReplacement(destinations)
             try await change()
             let start = ContinuousClock.now
-            var pending = Set(destinations.indices)
-            while !pending.isEmpty {
-                for index in pending where inode(destinations[index]) != inodes[index] { pending.remove(index) }
-                guard start.duration(to: .now) < .seconds(120) else { throw BenchmarkFailure("\(pending.count) renderers never got the change") }
-                try await Task.sleep(for: .milliseconds(2))
-            }
+            try await replacement.waitUntilAllReplaced(within: .seconds(120), what: "renderers never got the change")
             let toAll = start.duration(to: .now)
             try await quiesce()
             let after = counters()
@@ -177,10 +172,5 @@ enum HostsScaleBenchmark {
 
             """.write(toFile: config, atomically: true, encoding: .utf8)
         return try BackgroundProcess(Git2KVBinary.path, ["render", "--config", config, "--log-level", "error"])
-    }
-
-    private static func inode(_ path: String) -> UInt64 {
-        var status = stat()
-        return stat(path, &status) == 0 ? UInt64(status.st_ino) : 0
     }
 }

@@ -74,24 +74,19 @@ final class ProcessFleet: @unchecked Sendable {
 
     /// Waits until every renderer's watch is parked on the store (confirmed by the store's own
     /// count, not by a sleep), writes round `round`, and times until every renderer has renamed
-    /// its new file into place (each destination's inode changes on delivery).
+    /// its new file into place (`FileReplacement`).
     func deliver(round: Int, otherWatches: Int) async throws -> Round {
         let deadline = ContinuousClock.now + .seconds(120)
         while try await parkedWatches() < destinations.count + otherWatches {
             guard ContinuousClock.now < deadline else { throw BenchmarkFailure("the renderers' watches did not all park before round \(round)") }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let inodes = destinations.map(Self.inode)
+        let replacement = FileReplacement(destinations)
         let cpuBefore = processes.map { Self.cpuTicks($0.processIdentifier) }
         let value = try Self.value(round: round)
         let started = ContinuousClock.now
         try await store.put(key, value: value)
-        var pending = Array(destinations.indices)
-        while !pending.isEmpty {
-            pending.removeAll { Self.inode(destinations[$0]) != inodes[$0] }
-            guard ContinuousClock.now < started + .seconds(120) else { throw BenchmarkFailure("\(pending.count) renderers did not deliver round \(round)") }
-            if !pending.isEmpty { try await Task.sleep(for: .milliseconds(2)) }
-        }
+        try await replacement.waitUntilAllReplaced(within: .seconds(120), what: "renderers did not deliver round \(round)")
         let duration = started.duration(to: .now)
         let ticks = zip(processes, cpuBefore).reduce(0) { $0 + Self.cpuTicks($1.0.processIdentifier) - $1.1 }
         return Round(duration: duration, rendererCPU: .milliseconds(ticks * 1_000 / Self.ticksPerSecond))
@@ -128,11 +123,6 @@ final class ProcessFleet: @unchecked Sendable {
         // After the command name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
         guard fields.count > 12 else { return 0 }
         return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
-    }
-
-    static func inode(_ path: String) -> UInt64 {
-        var status = stat()
-        return stat(path, &status) == 0 ? UInt64(status.st_ino) : 0
     }
 
     /// How many renderer processes fit: `requested`, or fewer when half the available memory

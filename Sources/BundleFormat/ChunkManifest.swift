@@ -58,8 +58,7 @@ public struct ChunkManifest: Codable, Hashable, Sendable {
     /// Where a chunk of the bundle at `bundleKey` is stored: `.git2kv/chunks/<sha256>` under the
     /// key's parent, where the writer (sync or publish) puts them and readers look.
     public static func chunkKey(_ sha256: String, besideBundleKey bundleKey: String) -> String {
-        let parent = bundleKey.split(separator: "/").dropLast().joined(separator: "/")
-        return (parent.isEmpty ? "" : parent + "/") + chunkKey(sha256)
+        KeyPlacement.beside(bundleKey, chunkKey(sha256))
     }
 
     /// Concatenates the chunks (looked up by sha256) after checking each one and the whole.

@@ -38,9 +38,8 @@ public struct HostsManifest: Codable, Hashable, Sendable {
     /// Where shard `index` of the hosts data at `key` lives: `.git2kv/shards/<name>/<count>/<index>`
     /// under the key's parent (the count is in the path, so a reshard writes a fresh set).
     public static func shardKey(_ index: Int, of count: Int, besideHostsKey key: String) -> String {
-        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
-        let parent = parts.dropLast().joined(separator: "/")
-        return (parent.isEmpty ? "" : parent + "/") + ".git2kv/shards/\(parts.last ?? "")/\(count)/\(index)"
+        let name = key.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+        return KeyPlacement.beside(key, ".git2kv/shards/\(name)/\(count)/\(index)")
     }
 
     public func encode() throws(BundleError) -> [UInt8] {

@@ -67,9 +67,15 @@ extension CatalogNode {
     }
 }
 
-extension CatalogService {
+/// A catalog record that carries Consul's create and modify indexes.
+protocol RaftIndexed: Equatable {
+    var createIndex: UInt64 { get set }
+    var modifyIndex: UInt64 { get set }
+}
+
+extension RaftIndexed {
     /// Equal but for the indexes: re-registering it unchanged keeps its indexes (as Consul does).
-    func sameContent(as other: CatalogService) -> Bool {
+    func sameContent(as other: Self) -> Bool {
         var other = other
         other.createIndex = createIndex
         other.modifyIndex = modifyIndex
@@ -77,11 +83,5 @@ extension CatalogService {
     }
 }
 
-extension HealthCheck {
-    func sameContent(as other: HealthCheck) -> Bool {
-        var other = other
-        other.createIndex = createIndex
-        other.modifyIndex = modifyIndex
-        return self == other
-    }
-}
+extension CatalogService: RaftIndexed {}
+extension HealthCheck: RaftIndexed {}

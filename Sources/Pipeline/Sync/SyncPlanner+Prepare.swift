@@ -1,5 +1,6 @@
 import BundleFormat
 import Foundation
+import KV
 
 /// A bundle built from the snapshot, and encoded when it is to be written.
 struct PreparedBundle: Sendable {

@@ -220,30 +220,27 @@ public actor HostsGenerator {
         }
     }
 
-    /// Reads the instances of every stale service, `concurrentReads` at a time.
+    /// Reads the instances of every stale service, `concurrentReads` at a time. Every read that
+    /// succeeded updates the mirror; the first failure is thrown afterwards.
     private func readStale(into mirror: inout CatalogMirror) async throws(RenderError) {
         let catalog = self.catalog
         let names = mirror.stale.sorted()
         guard !names.isEmpty else { return }
-        var results: [(String, [ServiceInstance])] = []
-        do {
-            try await withThrowingTaskGroup(of: (String, [ServiceInstance]).self) { group in
-                var pending = names[...]
-                func startNext() {
-                    guard let name = pending.popFirst() else { return }
-                    group.addTask { (name, try await catalog.instances(of: name, passingOnly: false, options: .default).value) }
-                }
-                for _ in 0..<Self.concurrentReads { startNext() }
-                while let result = try await group.next() {
-                    results.append(result)
-                    startNext()
-                }
+        let reads = await concurrentMap(names, width: Self.concurrentReads) { name -> Result<[ServiceInstance], KVError> in
+            do throws(KVError) {
+                return .success(try await catalog.instances(of: name, passingOnly: false, options: .default).value)
+            } catch {
+                return .failure(error)
             }
-        } catch {
-            for (name, list) in results { mirror.read(list, of: name) }
-            throw RenderError(.kv, "cannot read the catalog: \(error)")
         }
-        for (name, list) in results { mirror.read(list, of: name) }
+        var failure: KVError?
+        for (name, read) in zip(names, reads) {
+            switch read {
+            case .success(let list): mirror.read(list, of: name)
+            case .failure(let error): failure = failure ?? error
+            }
+        }
+        if let failure { throw RenderError(.kv, "cannot read the catalog: \(failure)") }
     }
 
     /// Service reads in flight at once while catching up.

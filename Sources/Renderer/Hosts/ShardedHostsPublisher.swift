@@ -47,22 +47,16 @@ public struct ShardedHostsPublisher: Sendable {
     public func publish(
         _ entities: [HostsEntity], summary: String, guards: [KVOperation], known: inout PublishedHosts?
     ) async throws(RenderError) -> PublishOutcome {
-        if let stopKey, let stop = try await read(stopKey, what: "stop key") {
-            let reason = String(decoding: stop.value, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            return .stopped(reason: "stop key \(stopKey) is set\(reason.isEmpty ? "" : ": \(reason)")")
-        }
-        let text = HostsText.render(entities, domain: domain)
-        let lines = OutputContent.lineCount(Array(text.utf8))
-        let minimum = minLines.minimum(for: fileName)
-        guard lines >= minimum else {
-            throw RenderError(.guardFailed, "\(fileName) has \(lines) lines, fewer than min_lines \(minimum); \(key) keeps its value")
-        }
-        let sha256 = SHA256Hex.of(text.utf8)
+        if let reason = try await store.stopReason(stopKey) { return .stopped(reason: reason) }
+        let content = Array(HostsText.render(entities, domain: domain).utf8)
+        try minLines.check(content, file: fileName, key: key)
+        let lines = OutputContent.lineCount(content)
+        let sha256 = SHA256Hex.of(content)
         var shards = [[HostsEntity]](repeating: [], count: shardCount)
         for entity in entities { shards[HostsEntity.shard(kind: entity.kind, name: entity.name, count: shardCount)].append(entity) }
         let digests = shards.map { $0.isEmpty ? "" : HostsShard.digest(of: $0) }
 
-        let current = try await read(key, what: "hosts data")
+        let current = try await store.publishRead(key, what: "hosts data")
         let previous = try await previousPublish(current, known: known)
         known = nil
         let sameShape = previous.map { $0.manifest.shards.count == shardCount } ?? false
@@ -114,14 +108,14 @@ public struct ShardedHostsPublisher: Sendable {
         // again; the manifest goes last, with a compare-and-set on what was read.
         let packer = TransactionPacker(limits: store.limits)
         for transaction in packer.pack(operations, guards: guards, last: .cas(key: key, value: manifestValue, index: current?.modifyIndex ?? 0)) {
-            try await write(transaction, what: "hosts data \(key)")
+            try await store.publishWrite(transaction, what: "hosts data \(key)")
         }
         if let previous, !sameShape {
             let stale = previous.manifest.shards.indices.filter { previous.manifest.shards[$0] != 0 }.map {
                 KVOperation.delete(key: HostsManifest.shardKey($0, of: previous.manifest.shards.count, besideHostsKey: key))
             }
             // Left behind on failure; nothing reads a set of another shard count.
-            for transaction in packer.pack(stale, guards: guards, last: nil) { try? await write(transaction, what: "old hosts shards of \(key)") }
+            for transaction in packer.pack(stale, guards: guards, last: nil) { try? await store.publishWrite(transaction, what: "old hosts shards of \(key)") }
         }
         known = PublishedHosts(manifest: manifest, digests: digests, newestShard: generation)
         return .published(digest: sha256)
@@ -149,26 +143,10 @@ public struct ShardedHostsPublisher: Sendable {
         var newest: UInt64 = 0
         for index in manifest.shards.indices where manifest.shards[index] != 0 {
             let shardKey = HostsManifest.shardKey(index, of: manifest.shards.count, besideHostsKey: key)
-            guard let entry = try await read(shardKey, what: "hosts shard"), let shard = try? HostsShard.decode(entry.value) else { continue }
+            guard let entry = try await store.publishRead(shardKey, what: "hosts shard"), let shard = try? HostsShard.decode(entry.value) else { continue }
             newest = max(newest, shard.generation)
             if shard.generation == manifest.shards[index], shard.index == index { digests[index] = HostsShard.digest(of: shard.entities) }
         }
         return PublishedHosts(manifest: manifest, digests: digests, newestShard: newest)
-    }
-
-    private func write(_ operations: [KVOperation], what: String) async throws(RenderError) {
-        do {
-            _ = try await store.transaction(operations)
-        } catch {
-            throw RenderError(.kv, "cannot write \(what): \(error)")
-        }
-    }
-
-    private func read(_ key: String, what: String) async throws(RenderError) -> KVEntry? {
-        do {
-            return try await store.get(key).value
-        } catch {
-            throw RenderError(.kv, "cannot read \(what) \(key): \(error)")
-        }
     }
 }

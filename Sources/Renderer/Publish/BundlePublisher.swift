@@ -47,22 +47,13 @@ public struct BundlePublisher: Sendable {
         _ files: [BundleFile], source: BundleSource, summary: String, guards: [KVOperation] = []
     ) async throws(RenderError) -> PublishOutcome {
         if let problem = KeyPathRules.problem(in: key) { throw RenderError(.guardFailed, "\(key.debugDescription) is not a KV key: it \(problem)") }
-        if let stopKey, let stop = try await read(stopKey, what: "stop key") {
-            let reason = String(decoding: stop.value, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            return .stopped(reason: "stop key \(stopKey) is set\(reason.isEmpty ? "" : ": \(reason)")")
-        }
-        for file in files {
-            let lines = OutputContent.lineCount(file.content)
-            let minimum = minLines.minimum(for: file.path)
-            guard lines >= minimum else {
-                throw RenderError(.guardFailed, "\(file.path) has \(lines) lines, fewer than min_lines \(minimum); \(key) keeps its value")
-            }
-        }
+        if let reason = try await store.stopReason(stopKey) { return .stopped(reason: reason) }
+        for file in files { try minLines.check(file.content, file: file.path, key: key) }
         let bundle = ConfigBundle(
             source: source,
             commit: BundleCommit(id: "", author: owner, email: "", time: Int64(Date().timeIntervalSince1970), summary: summary),
             files: files)
-        let current = try await read(key, what: "bundle")
+        let current = try await store.publishRead(key, what: "bundle")
         var previousManifest: ChunkManifest?
         if let current {
             let content = KeyContent(current.value)
@@ -87,22 +78,14 @@ public struct BundlePublisher: Sendable {
             // then the manifest in one guarded compare-and-set.
             let uploads = chunks.map { KVOperation.set(key: ChunkManifest.chunkKey($0.sha256, besideBundleKey: key), value: $0.bytes) }
             for operations in packer.pack(uploads, guards: guards, last: nil) {
-                try await write(operations, what: "chunks of \(key)")
+                try await store.publishWrite(operations, what: "chunks of \(key)")
             }
         }
-        try await write(guards + [.cas(key: key, value: stored.keyValue, index: current?.modifyIndex ?? 0)], what: key)
+        try await store.publishWrite(guards + [.cas(key: key, value: stored.keyValue, index: current?.modifyIndex ?? 0)], what: key)
         if let previousManifest {
             await removeChunks(of: previousManifest, keeping: stored, guards: guards, packer: packer)
         }
         return .published(digest: bundle.digest)
-    }
-
-    private func write(_ operations: [KVOperation], what: String) async throws(RenderError) {
-        do {
-            _ = try await store.transaction(operations)
-        } catch {
-            throw RenderError(.kv, "cannot write \(what): \(error)")
-        }
     }
 
     /// The previous value's chunks that neither the new value nor another bundle beside the key
@@ -179,18 +162,10 @@ public struct BundlePublisher: Sendable {
         guard parts.count > 1 else { return }
         for length in 1..<parts.count {
             let prefix = parts[..<length].joined(separator: "/")
-            if try await read(prefix + "/.git2kv/state", what: "sync state") != nil {
+            if try await store.publishRead(prefix + "/.git2kv/state", what: "sync state") != nil {
                 throw RenderError(
                     .guardFailed, "\(key) is under \(prefix), which git2kv sync keeps (\(prefix)/.git2kv/state exists); publish refuses to write there")
             }
-        }
-    }
-
-    private func read(_ key: String, what: String) async throws(RenderError) -> KVEntry? {
-        do {
-            return try await store.get(key).value
-        } catch {
-            throw RenderError(.kv, "cannot read \(what) \(key): \(error)")
         }
     }
 }

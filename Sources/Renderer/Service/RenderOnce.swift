@@ -3,8 +3,7 @@ public import KV
 /// `git2kv render --once` (and `--dry-run`): read every bundle once, render every output once.
 public enum RenderOnce {
     public static func run(_ outputs: OutputSet, store: any KVStore, dryRun: Bool) async -> RenderReport {
-        let reader = BundleReader(
-            store: store, consistency: outputs.config.watch.stale ? .stale : .default, hostsSelections: outputs.config.hostsSelections)
+        let reader = BundleReader(store: store, config: outputs.config)
         let bundles = await withTaskGroup(of: (String, Result<VerifiedBundle, RenderError>).self) { group in
             for key in outputs.config.bundleKeys {
                 group.addTask { (key, await RenderError.capture { () async throws(RenderError) in try await reader.read(key) }) }

@@ -38,8 +38,7 @@ public actor RenderWatcher {
         self.clock = clock
         self.outputs = outputs
         self.store = store
-        self.reader = BundleReader(
-            store: store, consistency: outputs.config.watch.stale ? .stale : .default, hostsSelections: outputs.config.hostsSelections)
+        self.reader = BundleReader(store: store, config: outputs.config)
         self.logger = logger
         self.metrics = metrics
         self.state = state

@@ -33,6 +33,11 @@ public struct BundleReader: Sendable {
         hosts = HostsShardReader(store: store, consistency: consistency, selections: hostsSelections)
     }
 
+    /// The reader a renderer configuration asks for: its `watch.stale` and its outputs' hosts selections.
+    init(store: any KVStore, config: RendererConfig) {
+        self.init(store: store, consistency: config.watch.stale ? .stale : .default, hostsSelections: config.hostsSelections)
+    }
+
     /// Reads the key once.
     public func read(_ key: String) async throws(RenderError) -> VerifiedBundle {
         let entry: KVEntry?

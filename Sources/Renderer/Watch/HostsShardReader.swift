@@ -118,44 +118,33 @@ actor HostsShardReader {
     private func readShards(_ indexes: [Int], of count: Int, key: String) async throws(RenderError) -> [(Int, HostsShard)] {
         let store = store
         let options = KVReadOptions(consistency: consistency)
-        var results: [(Int, HostsShard)] = []
-        do {
-            try await withThrowingTaskGroup(of: (Int, HostsShard).self) { group in
-                var pending = indexes[...]
-                func startNext() {
-                    guard let index = pending.popFirst() else { return }
-                    group.addTask {
-                        let shardKey = HostsManifest.shardKey(index, of: count, besideHostsKey: key)
-                        let value: KVEntry?
-                        do {
-                            value = try await store.get(shardKey, options: options).value
-                        } catch {
-                            throw RenderError(.kv, "cannot read hosts shard \(shardKey): \(error)")
-                        }
-                        guard let value else { throw RenderError(.bundle, "hosts data \(key) is rejected: shard \(shardKey) is missing") }
-                        let shard: HostsShard
-                        do {
-                            shard = try HostsShard.decode(value.value)
-                        } catch {
-                            throw RenderError(.bundle, "hosts data \(key) is rejected: \(shardKey): \(error)")
-                        }
-                        guard shard.index == index, shard.count == count else {
-                            throw RenderError(.bundle, "hosts data \(key) is rejected: \(shardKey) says it is shard \(shard.index) of \(shard.count)")
-                        }
-                        return (index, shard)
-                    }
-                }
-                for _ in 0..<Self.concurrentReads { startNext() }
-                while let result = try await group.next() {
-                    results.append(result)
-                    startNext()
-                }
+        let reads = await concurrentMap(indexes, width: Self.concurrentReads) { index -> Result<HostsShard, RenderError> in
+            let shardKey = HostsManifest.shardKey(index, of: count, besideHostsKey: key)
+            let value: KVEntry?
+            do {
+                value = try await store.get(shardKey, options: options).value
+            } catch {
+                return .failure(RenderError(.kv, "cannot read hosts shard \(shardKey): \(error)"))
             }
-        } catch let error as RenderError {
-            throw error
-        } catch {
-            throw RenderError(.kv, "cannot read the shards of hosts data \(key): \(error)")
+            guard let value else { return .failure(RenderError(.bundle, "hosts data \(key) is rejected: shard \(shardKey) is missing")) }
+            let shard: HostsShard
+            do {
+                shard = try HostsShard.decode(value.value)
+            } catch {
+                return .failure(RenderError(.bundle, "hosts data \(key) is rejected: \(shardKey): \(error)"))
+            }
+            guard shard.index == index, shard.count == count else {
+                return .failure(RenderError(.bundle, "hosts data \(key) is rejected: \(shardKey) says it is shard \(shard.index) of \(shard.count)"))
+            }
+            return .success(shard)
         }
-        return results
+        var shards: [(Int, HostsShard)] = []
+        for (index, read) in zip(indexes, reads) {
+            switch read {
+            case .success(let shard): shards.append((index, shard))
+            case .failure(let error): throw error
+            }
+        }
+        return shards
     }
 }

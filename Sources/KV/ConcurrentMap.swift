@@ -1,6 +1,7 @@
 /// Runs `body` on every item with at most `width` running at once and returns the results in
-/// the items' order. Failures travel in the results (a `Result`), so one does not cancel the rest.
-func concurrentMap<Item: Sendable, Value: Sendable>(
+/// the items' order (sync's bundle reads and preparation, the hosts generator's service reads,
+/// a renderer's shard reads). Failures travel in the results (a `Result`), so one does not cancel the rest.
+package func concurrentMap<Item: Sendable, Value: Sendable>(
     _ items: [Item], width: Int, _ body: @escaping @Sendable (Item) async -> Value
 ) async -> [Value] {
     await withTaskGroup(of: (Int, Value).self) { group in
