@@ -85,5 +85,21 @@ public final class DaemonMetrics: Sendable {
         exported.set(MetricName("ready", "", "1 while the daemon is ready (KV reachable, pollers current)."), to: up ? 1 : 0)
     }
 
+    /// The stage of a staged rollout: 0 none, 1 canary, 2 baking, 3 halted; and its healthy canary nodes.
+    func setRolloutStage(_ target: MappingTarget, phase: String?, healthyCanaries: Int) {
+        let value: Double = switch phase {
+        case "canary": 1
+        case "baking": 2
+        case "halted": 3
+        default: 0
+        }
+        exported.set(MetricName("rollout_stage", "", "Staged rollout: 0 none, 1 canary, 2 baking, 3 halted (canary failed, prefix frozen)."), labels: Self.labels(target), to: value)
+        exported.set(MetricName("rollout_canary_healthy", "nodes", "Canary nodes that delivered the staged commit with checks and commands passing."), labels: Self.labels(target), to: Double(healthyCanaries))
+    }
+
+    func recordRollout(_ target: MappingTarget, event: String) {
+        exported.increment(MetricName("rollout_events", "total", "Staged rollout events: staged, baking, promoted, halted."), labels: Self.labels(target) + [("event", event)])
+    }
+
     public func exposition() -> String { exported.exposition() }
 }

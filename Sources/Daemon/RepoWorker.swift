@@ -23,6 +23,9 @@ actor RepoWorker {
     private var pollTask: Task<Void, Never>?
     private var leadershipTask: Task<Void, Never>?
     private var requestWatchTask: Task<Void, Never>?
+    private var rolloutTask: Task<Void, Never>?
+    /// The last rollout problem logged per prefix, so a KV outage is logged once, not per tick.
+    private var rolloutProblems: [String: String] = [:]
     private var leadership: LeaderElection?
     private var leaderLock: LeaderLock?
     private var leadKV: (any KVStore & KVLocking)?
@@ -87,6 +90,7 @@ actor RepoWorker {
         }
         context.metrics.setLeader(repo: repo.name, isLeader)
         pollTask = Task { await self.pollForever() }
+        if !highAvailability { superviseRollouts() }
     }
 
     static func tokenOrigin(_ mapping: MappingConfig, _ config: DaemonConfig) -> String {
@@ -103,6 +107,9 @@ actor RepoWorker {
         retryTasks = [:]
         coalescer.dropQueued()
         for task in running.values { await task.value }
+        // A promotion under way finishes its transactions; no new step starts.
+        rolloutTask?.cancel()
+        await rolloutTask?.value
         leadershipTask?.cancel()
         await leadershipTask?.value
         await requestWatchTask?.value
@@ -285,9 +292,21 @@ actor RepoWorker {
         let share = duration / max(1, outcome.report.results.count + mappingFailures.count)
         for result in outcome.report.results {
             context.metrics.recordSync(result.target, duration: share, succeeded: result.plan.outstandingErrors.isEmpty, at: now)
+            context.metrics.setFrozen(result.target, false)
+            if let stage = result.stage {
+                if result.staged {
+                    context.metrics.recordRollout(result.target, event: "staged")
+                    context.metrics.setRolloutStage(result.target, phase: stage.phase, healthyCanaries: 0)
+                    logger.info(
+                        "staged for canary nodes; the fleet keeps the live commit", metadata: [
+                            "prefix": "\(result.target.prefix)", "commit": "\(stage.commit.prefix(12))", "cause": "\(cause.rawValue)",
+                            "bundles": "\(stage.bundles.count)", "live": "\(stage.liveCommit?.prefix(12) ?? "none")",
+                        ])
+                }
+                continue
+            }
             context.metrics.recordWritten(result.target, bundles: result.plan.writes.count, deletes: result.plan.deletes.count, bytes: result.bytesWritten)
             context.metrics.setCommitsBehind(result.target, 0)
-            context.metrics.setFrozen(result.target, false)
             if !result.plan.isEmpty {
                 logger.info(
                     "synced", metadata: [
@@ -370,7 +389,10 @@ actor RepoWorker {
             syncedSinceLeading = false
             request(cause: .leadership)
             watchSyncRequests()
+            superviseRollouts()
         } else if lock == nil, wasLeader {
+            rolloutTask?.cancel()
+            rolloutTask = nil
             // Stop writing at once: the lock check in each transaction is the second line.
             requestWatchTask?.cancel()
             requestWatchTask = nil
@@ -437,4 +459,106 @@ actor RepoWorker {
 
     /// No sync running or queued.
     var isIdle: Bool { coalescer.isIdle }
+
+    // MARK: Staged rollouts
+
+    /// While this replica writes (leads, or runs alone): looks at every staged rollout of the
+    /// repo each tick, and moves it on (bake, halt, promotion). The stage lives in KV, so a new
+    /// leader resumes it.
+    private func superviseRollouts() {
+        let rolled = repo.mappings.compactMap(\.rollout)
+        guard !rolled.isEmpty, !stopping else { return }
+        rolloutTask?.cancel()
+        let interval = RolloutTick.interval(for: rolled)
+        let clock = context.clock
+        rolloutTask = Task { [weak self] in
+            while !Task.isCancelled {
+                // Its own task: stopping does not cut a promotion's transactions short.
+                await Task { await self?.rolloutStep() }.value
+                do { try await clock.sleep(for: interval) } catch { return }
+            }
+        }
+    }
+
+    private func rolloutStep() async {
+        guard isLeader, !stopping else { return }
+        let supervisor = RolloutSupervisor(runner: context.runner)
+        let lock = leaderLock
+        let repo = repo
+        for branch in repo.branches {
+            for target in context.runner.targets(of: repo, reference: branch, isTag: false) where target.mapping.rollout != nil {
+                guard isLeader, !stopping else { return }
+                let options = SyncOptions(
+                    leaderLock: lock.map { LeaderLock(key: repo.guardKey(of: target.mapping), session: $0.session) }, throttle: context.throttle)
+                do {
+                    let (step, unreadable) = try await supervisor.step(repo, target, options: options, now: Int64(Date().timeIntervalSince1970))
+                    noteRolloutProblem(target, nil)
+                    for problem in unreadable.prefix(3) { logger.debug("delivery report skipped", metadata: ["problem": "\(problem)"]) }
+                    note(step, target: target)
+                } catch {
+                    noteRolloutProblem(target, error.description)
+                }
+            }
+        }
+    }
+
+    private func noteRolloutProblem(_ target: MappingTarget, _ problem: String?) {
+        guard rolloutProblems[target.prefix] != problem else { return }
+        rolloutProblems[target.prefix] = problem
+        if let problem {
+            logger.error("cannot move the staged rollout on", metadata: ["prefix": "\(target.prefix)", "error": "\(problem)"])
+        } else {
+            logger.info("staged rollout reachable again", metadata: ["prefix": "\(target.prefix)"])
+        }
+    }
+
+    private func note(_ step: RolloutSupervisor.Step, target: MappingTarget) {
+        let metrics = context.metrics
+        let prefix = "\(target.prefix)"
+        switch step {
+        case .idle:
+            metrics.setRolloutStage(target, phase: nil, healthyCanaries: 0)
+        case .waiting(let stage, let verdict):
+            metrics.setRolloutStage(target, phase: stage.phase, healthyCanaries: verdict.healthy.count)
+        case .frozen(let stage), .stillHalted(let stage):
+            metrics.setRolloutStage(target, phase: stage.phase, healthyCanaries: 0)
+        case .bakeStarted(let stage, let verdict):
+            metrics.setRolloutStage(target, phase: stage.phase, healthyCanaries: verdict.healthy.count)
+            metrics.recordRollout(target, event: "baking")
+            logger.info("canary nodes delivered the commit; baking", metadata: [
+                "prefix": "\(prefix)", "commit": "\(stage.commit.prefix(12))", "healthy": "\(verdict.healthy.joined(separator: ","))",
+                "bake": "\(target.mapping.rollout?.bake ?? .zero)",
+            ])
+        case .bakeReset(let stage, let verdict):
+            metrics.setRolloutStage(target, phase: stage.phase, healthyCanaries: verdict.healthy.count)
+            logger.warning("fewer canary nodes on the commit than needed; the bake starts over", metadata: [
+                "prefix": "\(prefix)", "commit": "\(stage.commit.prefix(12))", "pending": "\(verdict.pending.joined(separator: ","))",
+            ])
+        case .halted(let stage, let reason):
+            metrics.setRolloutStage(target, phase: stage.phase, healthyCanaries: 0)
+            metrics.recordRollout(target, event: "halted")
+            metrics.setFrozen(target, true)
+            logger.error("canary failed; the commit stays off the fleet and the prefix is frozen", metadata: [
+                "prefix": "\(prefix)", "commit": "\(stage.commit.prefix(12))", "reason": "\(reason)",
+            ])
+        case .promoted(let stage, let result, let byUnfreeze):
+            metrics.setRolloutStage(target, phase: nil, healthyCanaries: 0)
+            metrics.recordRollout(target, event: "promoted")
+            metrics.recordWritten(target, bundles: result.plan.writes.count, deletes: result.plan.deletes.count, bytes: result.bytesWritten)
+            logger.info(byUnfreeze ? "unfrozen by an operator; halted canary commit promoted to the fleet" : "canary stage passed; commit promoted to the fleet", metadata: [
+                "prefix": "\(prefix)", "commit": "\(stage.commit.prefix(12))", "written": "\(result.plan.writes.count)",
+                "deleted": "\(result.plan.deletes.count)",
+            ])
+        }
+    }
+}
+
+/// How often the leader looks at a staged rollout: a quarter of the shortest bake, between
+/// half a second and five seconds (one read of the stage per tick; the reports only while a
+/// stage exists).
+enum RolloutTick {
+    static func interval(for rollouts: [RolloutConfig]) -> Duration {
+        let shortest = rollouts.map(\.bake).min() ?? .seconds(20)
+        return min(max(shortest / 4, .milliseconds(500)), .seconds(5))
+    }
 }

@@ -60,7 +60,7 @@ package struct RenderCommand: AsyncParsableCommand {
         } catch {
             Output.exit("error: \(error)")
         }
-        let report = await RenderOnce.run(outputs, store: store, dryRun: dryRun)
+        let report = await RenderOnce.run(outputs, store: store, dryRun: dryRun, logger: logging.bootstrap(label: "git2kv.render"))
         for output in report.outputs {
             // A published bundle has no commit (the bundle alone is named); a git commit is
             // shortened, a hosts generation is not.

@@ -11,13 +11,17 @@ struct PolicyCommand: ParsableCommand {
 
     @OptionGroup var options: DaemonConfigOption
 
+    @Option(help: "The node whose delivery-report policy to print (default: a NODE placeholder to fill in per node).")
+    var node: String?
+
     func run() throws {
         let config = options.load()
         if config.kv.backend == .etcd {
             Output.line("# etcd roles and users; auth must be on (etcdctl user add root; etcdctl user grant-role root root; etcdctl auth enable)")
         }
-        for policy in ACLPolicy.policies(for: config) {
-            Output.line("# \(policy.name) (\(policy.access == .write ? "git2kv serve/sync for this mapping" : "git2kv render on nodes"))")
+        let policies = ACLPolicy.policies(for: config) + [ACLPolicy.nodeReport(config, node: node ?? ACLPolicy.nodePlaceholder)]
+        for policy in policies {
+            Output.line("# \(policy.name) (\(policy.role))")
             if config.kv.backend == .etcd {
                 Output.line(policy.etcdCommands)
                 Output.line("")

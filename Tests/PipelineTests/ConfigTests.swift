@@ -222,4 +222,26 @@ struct ACLPolicyTests {
         let withoutHA = ACLPolicy.policies(for: try DaemonConfig.parse("ha: { enabled: false }\n" + text, file: "c.yaml"))
         #expect(withoutHA.allSatisfy { !$0.createsSessions })
     }
+
+    @Test("a staged rollout: the writer reads the reports, fleet renderers are denied the canary values, canary renderers are not, a node writes only its own report")
+    func rolloutPolicies() throws {
+        let text = """
+            reports_prefix: fleet/reports
+            repos:
+              - name: config
+                url: u
+                mappings: [{source: apps, prefix: config/apps, rollout: {canary: {nodes: ["canary-*"]}}}]
+            """
+        let config = try DaemonConfig.parse(text, file: "c.yaml")
+        let policies = ACLPolicy.policies(for: config)
+        #expect(policies.map(\.name) == ["git2kv-config-config-apps-writer", "git2kv-config-config-apps-reader", "git2kv-config-config-apps-canary-reader"])
+        #expect(policies[0].hcl.contains("key_prefix \"fleet/reports/\" {\n  policy = \"read\"\n}"))
+        #expect(policies[1].hcl.contains("key_prefix \"config/apps/.git2kv/canary/\" {\n  policy = \"deny\"\n}"))
+        #expect(!policies[2].hcl.contains("deny"))
+        let node = ACLPolicy.nodeReport(config, node: "web-7")
+        #expect(node.hcl == "key \"fleet/reports/web-7\" {\n  policy = \"write\"\n}")
+        #expect(node.json.contains(#""key" : {"#) && node.json.contains("fleet/reports/web-7"))
+        #expect(node.etcdCommands.contains("etcdctl role grant-permission git2kv-report-web-7 readwrite 'fleet/reports/web-7'"))
+        #expect(!node.etcdCommands.contains("--prefix=true"), "a node's grant is its one key")
+    }
 }

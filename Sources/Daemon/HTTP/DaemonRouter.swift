@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 import NIOCore
+import Pipeline
 
 /// The daemon's HTTP port: `POST /webhooks/<repo>`, `/health` (and `/health/ready`), `/metrics`, `/status`.
 public enum DaemonRouter {
@@ -36,8 +37,15 @@ public enum DaemonRouter {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: daemon.metrics.exposition())))
         }
-        router.get("/status") { _, _ -> Response in
-            json(await daemon.statuses(), status: .ok)
+        router.get("/status") { request, _ -> Response in
+            if let rollout = request.uri.queryParameters.get("rollout") {
+                do {
+                    return json(try await RolloutStatus.read(config: daemon.config, argument: rollout), status: .ok)
+                } catch let error as SyncError {
+                    return text(error.kind == .outsidePrefix ? .notFound : .serviceUnavailable, error.description)
+                }
+            }
+            return json(await daemon.statuses(), status: .ok)
         }
         return router
     }

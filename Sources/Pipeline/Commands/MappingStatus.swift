@@ -26,9 +26,11 @@ public struct MappingStatus: Sendable, Codable {
     /// Keys the last check for drift repaired (hand edits, deleted or stray keys), kept until a
     /// check finds none.
     public var drift: [String] = []
+    /// With a staged rollout: the commit held at the canary stage (nil when none).
+    public var rollout: RolloutStage?
 
     enum CodingKeys: String, CodingKey {
-        case repo, reference, source, prefix, head, bundles, errors, problem, kind, frozen, drift
+        case repo, reference, source, prefix, head, bundles, errors, problem, kind, frozen, drift, rollout
         case neverSynced = "never_synced"
         case liveCommit = "live_commit"
         case liveSummary = "live_summary"
@@ -55,6 +57,9 @@ public struct MappingStatus: Sendable, Codable {
         }
         do {
             if let entry = try await kv.get(target.freezeKey).value { status.frozen = FreezeRecord.decode(entry.value) }
+            if target.mapping.rollout != nil, let entry = try await kv.get(target.rolloutKey).value {
+                status.rollout = try RolloutStage.decode(entry.value, key: target.rolloutKey)
+            }
             guard let entry = try await kv.get(target.stateKey).value else {
                 status.neverSynced = true
                 return status
@@ -91,6 +96,12 @@ public struct MappingStatus: Sendable, Codable {
             lines.append("  synced: \(Self.format(syncedAt))" + (kind == "rollback" ? " (rollback)" : ""))
         }
         if let frozen { lines.append("  \(frozen.summary)") }
+        if let rollout {
+            var line = "  rollout: \(rollout.phase) \(rollout.commit.prefix(12)) on canary nodes since \(Self.format(rollout.startedAt))"
+            if let since = rollout.bakingSince { line += ", baking since \(Self.format(since))" }
+            if let halt = rollout.halted { line += "; halted: \(halt.reason)" }
+            lines.append(line + " (`git2kv status --rollout \(prefix)` lists the nodes)")
+        }
         for error in errors { lines.append("  error:  \(error)") }
         for repair in drift { lines.append("  repaired: \(repair)") }
         if neverSynced { lines.append("  never synced (no \(prefix)/.git2kv/state)") }

@@ -1,5 +1,6 @@
 import Foundation
 public import ConfigParsing
+import BundleFormat
 
 /// The configuration of `serve`, `sync`, `status`, `history` and `policy` (see docs/configuration.md).
 public struct DaemonConfig: Sendable, Equatable {
@@ -10,6 +11,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var serve = ServeSettings()
     /// `metrics`: DogStatsD metrics beside /metrics.
     public var metrics = MetricsConfig()
+    /// `reports_prefix`: where renderers write their delivery reports (read by staged rollouts
+    /// and `status --rollout`).
+    public var reportsPrefix = DeliveryReport.defaultPrefix
     /// Where git mirrors and local sync records live.
     public var stateDirectory: String
     public var repos: [RepoConfig]
@@ -39,6 +43,7 @@ public struct DaemonConfig: Sendable, Equatable {
         if let value = keys.optional("ha") { try config.serve.readHA(value) }
         if let value = keys.optional("state_dir") { config.stateDirectory = try value.nonEmptyString() }
         if let value = keys.optional("metrics") { config.metrics = try MetricsConfig(value, allowsEvents: false) }
+        if let value = keys.optional("reports_prefix") { config.reportsPrefix = try KeyPathRules.checkedPrefix(value) }
         for repoNode in try keys.required("repos").list() {
             try config.add(RepoConfig(repoNode), declaredAt: repoNode)
         }

@@ -24,6 +24,8 @@ public struct MappingConfig: Sendable, Equatable {
     public var expandKeys = false
     /// `files` layout: key names without the file's extension.
     public var ignoreFileExtension = false
+    /// A staged rollout: canary nodes first (bundle layout only).
+    public var rollout: RolloutConfig?
     /// Where in the file the mapping was declared, for messages.
     public var origin: String
 
@@ -48,6 +50,10 @@ public struct MappingConfig: Sendable, Equatable {
         if let value = keys.optional("validation") { validation = try ValidationConfig(value) }
         if let value = keys.optional("expand_keys") { expandKeys = try value.bool() }
         if let value = keys.optional("ignore_file_extension") { ignoreFileExtension = try value.bool() }
+        if let value = keys.optional("rollout") {
+            rollout = try RolloutConfig(value)
+            guard layout == .bundle else { throw value.error("a staged rollout needs layout: bundle (canary nodes render bundles)") }
+        }
         if layout == .bundle, expandKeys || ignoreFileExtension {
             throw node.error("expand_keys and ignore_file_extension apply to layout: files only")
         }

@@ -9,18 +9,23 @@ public struct FreezeRecord: Codable, Sendable, Equatable {
     public var host: String
     /// Set when the freeze came with a rollback: the commit the prefix was rolled back to.
     public var rollbackTo: String?
+    /// Set when a staged rollout froze the prefix because a canary node failed this commit; a
+    /// newer commit lifts such a freeze by itself.
+    public var rolloutCommit: String?
 
-    public init(reason: String, frozenAt: Int64, host: String, rollbackTo: String? = nil) {
+    public init(reason: String, frozenAt: Int64, host: String, rollbackTo: String? = nil, rolloutCommit: String? = nil) {
         self.reason = reason
         self.frozenAt = frozenAt
         self.host = host
         self.rollbackTo = rollbackTo
+        self.rolloutCommit = rolloutCommit
     }
 
     enum CodingKeys: String, CodingKey {
         case reason, host
         case frozenAt = "frozen_at"
         case rollbackTo = "rollback_to"
+        case rolloutCommit = "rollout_commit"
     }
 
     public func encoded() -> [UInt8] {

@@ -19,12 +19,26 @@ public struct SyncOptions: Sendable {
     public var purpose = Purpose.sync
     public var leaderLock: LeaderLock?
     public var throttle: (any KVWriteThrottle)?
+    /// Set when the sync promotes a staged rollout: the stage key's index. The commit is then
+    /// written to the fleet's keys, and the canary values and stage removed after it.
+    public var promoting: UInt64?
 
     public init(dryRun: Bool = false, purpose: Purpose = .sync, leaderLock: LeaderLock? = nil, throttle: (any KVWriteThrottle)? = nil) {
         self.dryRun = dryRun
         self.purpose = purpose
         self.leaderLock = leaderLock
         self.throttle = throttle
+    }
+}
+
+extension SyncOptions {
+    /// The checks every transaction of a write carries: the prefix is not frozen (unless this is
+    /// a rollback) and, under a leader, its lock is still held.
+    func standingGuards(for target: MappingTarget) -> [KVOperation] {
+        var guards: [KVOperation] = []
+        if purpose == .sync { guards.append(.checkNotExists(key: target.freezeKey)) }
+        if let lock = leaderLock { guards.append(.checkSession(key: lock.key, session: lock.session)) }
+        return guards
     }
 }
 

@@ -11,6 +11,24 @@ public struct MappingResult: Sendable {
     public let bytesWritten: Int
     /// How many times the state changed under us before the write went through.
     public let retries: Int
+    /// With a staged rollout: the stage the head is in (written now, or found in progress);
+    /// nil when the plan was written to the fleet.
+    public var stage: RolloutStage?
+    /// The canary values were written in this sync.
+    public var staged = false
+
+    init(target: MappingTarget, plan: SyncPlan, transactions: Int, bytesWritten: Int, retries: Int, stage: RolloutStage? = nil, staged: Bool = false) {
+        self.target = target
+        self.plan = plan
+        self.transactions = transactions
+        self.bytesWritten = bytesWritten
+        self.retries = retries
+        self.stage = stage
+        self.staged = staged
+    }
+
+    /// Whether anything reached the fleet's keys.
+    public var wroteLive: Bool { stage == nil && !plan.isEmpty }
 }
 
 /// Plans and writes one mapping, re-planning when another process wrote the state first.
@@ -43,13 +61,34 @@ public struct MappingSync: Sendable {
         planner.purpose = options.purpose
         var writer = PlanWriter(kv: kv, options: options)
         writer.progress = progress
+        if target.mapping.rollout != nil, options.purpose == .sync, options.promoting == nil, !dryRun {
+            try await liftRolloutFreeze(head: head)
+        }
         for attempt in 0..<Self.maximumAttempts {
             let baseline = records.load(target, address: address)
             let plan = try await planner.plan(head: head, baseline: baseline, now: Int64(Date().timeIntervalSince1970))
             if dryRun {
                 return MappingResult(target: target, plan: plan, transactions: 0, bytesWritten: 0, retries: attempt)
             }
+            if target.mapping.rollout != nil, options.purpose == .sync, options.promoting == nil {
+                let staging: StageWriter.Outcome
+                do {
+                    staging = try await StageWriter(kv: kv, options: options).stage(plan, now: Int64(Date().timeIntervalSince1970))
+                } catch where error.kind == .conflict {
+                    try? await Task.sleep(for: .milliseconds(Int.random(in: 20...200) * (attempt + 1)))
+                    continue
+                }
+                switch staging {
+                case .notStaged: break
+                case .inProgress(let stage):
+                    return MappingResult(target: target, plan: plan, transactions: 0, bytesWritten: 0, retries: attempt, stage: stage)
+                case .staged(let stage, let transactions, let bytes, let lastIndex):
+                    records.save(SyncRecord(stateIndex: plan.stateIndex, lastWriteIndex: max(lastIndex, plan.observedPrefixIndex)), for: target, address: address)
+                    return MappingResult(target: target, plan: plan, transactions: transactions, bytesWritten: bytes, retries: attempt, stage: stage, staged: true)
+                }
+            }
             if plan.isEmpty {
+                try await endStage(options)
                 if plan.mode == .fullCompare || baseline == nil {
                     records.save(SyncRecord(stateIndex: plan.stateIndex, lastWriteIndex: plan.observedPrefixIndex), for: target, address: address)
                 }
@@ -57,6 +96,7 @@ public struct MappingSync: Sendable {
             }
             do {
                 let outcome = try await writer.write(plan)
+                try await endStage(options)
                 let stateIndex = plan.newState == nil ? plan.stateIndex : outcome.stateIndex
                 records.save(
                     SyncRecord(stateIndex: stateIndex, lastWriteIndex: max(outcome.lastWriteIndex, plan.observedPrefixIndex)),
@@ -68,5 +108,30 @@ public struct MappingSync: Sendable {
             }
         }
         throw SyncError(.conflict, "\(target.stateKey) kept changing under this sync (\(Self.maximumAttempts) attempts); is another process syncing it without a leader lock?")
+    }
+
+    /// A freeze a failed canary stage set for another commit: the new head replaces that
+    /// commit, so it is lifted (an operator's own freeze stays).
+    private func liftRolloutFreeze(head: ObjectID) async throws(SyncError) {
+        let read = try await KVCall.run("read \(target.freezeKey)") { () throws(KVError) in try await kv.get(target.freezeKey) }
+        guard let entry = read.value, let commit = FreezeRecord.decode(entry.value).rolloutCommit, commit != head.hex else { return }
+        _ = try await KVCall.run("delete \(target.freezeKey)") { () throws(KVError) in try await kv.delete(target.freezeKey, cas: entry.modifyIndex) }
+        progress?("\(target.prefix): commit \(head.short) replaces the halted canary commit \(commit.prefix(12)); freeze lifted")
+    }
+
+    /// After a promotion or a rollback wrote the fleet's keys: the canary values and the stage go.
+    private func endStage(_ options: SyncOptions) async throws(SyncError) {
+        guard target.mapping.rollout != nil else { return }
+        let writer = StageWriter(kv: kv, options: options)
+        if let stageIndex = options.promoting {
+            do {
+                try await writer.drop(target, stageIndex: stageIndex)
+            } catch where error.kind == .conflict {
+                // A newer commit was staged meanwhile: its canary values stay.
+            }
+        } else if options.purpose == .rollback {
+            let read = try await KVCall.run("read \(target.rolloutKey)") { () throws(KVError) in try await kv.get(target.rolloutKey) }
+            if let entry = read.value { try await writer.drop(target, stageIndex: entry.modifyIndex) }
+        }
     }
 }

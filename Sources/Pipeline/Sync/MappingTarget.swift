@@ -1,3 +1,4 @@
+import BundleFormat
 
 /// One mapping for one branch (or tag): where it reads in git and where it writes in KV.
 public struct MappingTarget: Sendable {
@@ -31,8 +32,16 @@ public struct MappingTarget: Sendable {
     /// Where a replica that is not the leader leaves the webhooks it received, for the leader to
     /// act on (it watches this key with a blocking query). Used on the repo's lead target.
     public var syncRequestKey: String { prefix + "/.git2kv/sync-request" }
+    /// While a staged rollout holds a commit back from the fleet: its stage (RolloutStage).
+    public var rolloutKey: String { prefix + "/.git2kv/rollout" }
+    /// The canary values of a staged rollout (and their chunks), one subtree.
+    public var canaryPrefix: String { prefix + "/" + CanaryPlacement.directory }
+    public func canaryKey(_ bundle: String) -> String { CanaryPlacement.canaryKey(ofBundleKey: bundleKey(bundle)) }
     /// Keys under the prefix that operators and replicas control, which a sync never writes or removes.
-    var controlKeys: Set<String> { [freezeKey, leaderKey, syncRequestKey] }
+    var controlKeys: Set<String> { [freezeKey, leaderKey, syncRequestKey, rolloutKey] }
+
+    /// Whether a key belongs to what a sync neither writes nor compares: control keys and the canary subtree.
+    func isControlled(_ key: String) -> Bool { controlKeys.contains(key) || key.hasPrefix(canaryPrefix) }
 
     public func bundleKey(_ bundle: String) -> String { prefix + "/" + bundle }
 

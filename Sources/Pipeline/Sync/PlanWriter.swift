@@ -24,9 +24,7 @@ struct PlanWriter: Sendable {
         let packer = TransactionPacker(limits: kv.limits)
         let stateGuard: KVOperation =
             plan.stateIndex == 0 ? .checkNotExists(key: target.stateKey) : .checkIndex(key: target.stateKey, index: plan.stateIndex)
-        var standingGuards: [KVOperation] = []
-        if options.purpose == .sync { standingGuards.append(.checkNotExists(key: target.freezeKey)) }
-        if let lock = options.leaderLock { standingGuards.append(.checkSession(key: lock.key, session: lock.session)) }
+        let standingGuards = options.standingGuards(for: target)
         var outcome = Outcome()
 
         let uploads = plan.chunkUploads.map { KVOperation.set(key: target.chunkKey($0.sha256), value: $0.bytes) }
@@ -68,18 +66,7 @@ struct PlanWriter: Sendable {
             outcome.lastWriteIndex = max(outcome.lastWriteIndex, result.index)
             return result.index
         } catch {
-            let failed = error.kind == .transactionFailed
-                ? error.failures.compactMap { operations.indices.contains($0.operationIndex) ? operations[$0.operationIndex] : nil } : []
-            if failed.contains(where: { $0.isFreezeGuard(of: target) }) {
-                throw SyncError(.frozen, "\(target.prefix) was frozen while this sync ran; nothing more was written")
-            }
-            if failed.contains(where: { if case .checkSession = $0 { true } else { false } }) {
-                throw SyncError(.notLeader, "this replica lost the leader lock \(options.leaderLock?.key ?? ""); it stopped writing \(target.prefix)")
-            }
-            if failed.contains(where: { $0.key == target.stateKey }) {
-                throw SyncError(.conflict, "\(target.stateKey) changed since it was read (another sync wrote it)")
-            }
-            throw SyncError(.kv, "writing \(target.prefix): \(error)")
+            throw SyncError(transaction: operations, failedWith: error, target: target, options: options)
         }
     }
 
@@ -87,6 +74,24 @@ struct PlanWriter: Sendable {
         switch operation {
         case .set(_, let value, _), .cas(_, let value, _, _): value.count
         default: 0
+        }
+    }
+}
+
+extension SyncError {
+    /// What a failed transaction of a mapping means: frozen meanwhile, leadership lost, a
+    /// conflict on the state (or the rollout stage), or a KV fault.
+    init(transaction operations: [KVOperation], failedWith error: KVError, target: MappingTarget, options: SyncOptions) {
+        let failed = error.kind == .transactionFailed
+            ? error.failures.compactMap { operations.indices.contains($0.operationIndex) ? operations[$0.operationIndex] : nil } : []
+        if failed.contains(where: { $0.isFreezeGuard(of: target) }) {
+            self.init(.frozen, "\(target.prefix) was frozen while this sync ran; nothing more was written")
+        } else if failed.contains(where: { if case .checkSession = $0 { true } else { false } }) {
+            self.init(.notLeader, "this replica lost the leader lock \(options.leaderLock?.key ?? ""); it stopped writing \(target.prefix)")
+        } else if let key = failed.first(where: { $0.key == target.stateKey || $0.key == target.rolloutKey })?.key {
+            self.init(.conflict, "\(key) changed since it was read (another sync wrote it)")
+        } else {
+            self.init(.kv, "writing \(target.prefix): \(error)")
         }
     }
 }

@@ -16,6 +16,8 @@ public struct SyncPlan: Sendable {
         public let key: String
         public let value: [UInt8]
         public let bundle: String
+        /// Every chunk of a chunked bundle (a staged rollout stores them beside the canary value).
+        public var chunks: [Chunk] = []
     }
 
     public let target: MappingTarget

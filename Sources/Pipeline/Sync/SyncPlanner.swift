@@ -65,7 +65,7 @@ struct SyncPlanner: Sendable {
             }
             var listed = Set(keysRead.value)
             if listed.contains(target.freezeKey), purpose == .sync { try await refuseFrozen() }
-            listed.subtract(target.controlKeys)
+            listed = listed.filter { !target.isControlled($0) }
             keys = listed
             prefixIndex = keysRead.index
         }
@@ -193,7 +193,9 @@ struct SyncPlanner: Sendable {
 
     /// Adds an encoded bundle to the plan.
     func stage(_ bundle: ConfigBundle, stored: StoredBundle, name: String, existingKeys: Set<String>, into plan: inout SyncPlan) -> BundleRecord {
-        plan.writes.append(.init(key: target.bundleKey(name), value: stored.keyValue, bundle: name))
+        var write = SyncPlan.Write(key: target.bundleKey(name), value: stored.keyValue, bundle: name)
+        if case .chunked(_, let chunks) = stored { write.chunks = chunks }
+        plan.writes.append(write)
         switch stored {
         case .single(let value):
             return BundleRecord(digest: bundle.digest, commit: bundle.commit.id, size: value.count)

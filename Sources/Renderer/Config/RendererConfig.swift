@@ -1,4 +1,6 @@
 public import ConfigParsing
+import BundleFormat
+import Foundation
 
 /// The configuration of `git2kv render` (see docs/configuration.md).
 public struct RendererConfig: Sendable, Equatable {
@@ -24,8 +26,20 @@ public struct RendererConfig: Sendable, Equatable {
         public var stale = false
     }
 
+    /// `report`: where this node says what it delivered (see DeliveryReport); `report: false` turns it off.
+    public struct Report: Sendable, Equatable {
+        public var enabled = true
+        public var prefix = DeliveryReport.defaultPrefix
+        /// The node's name in reports (default: the hostname).
+        public var node: String?
+    }
+
     public var file: String
     public var kv = KVConfig()
+    public var report = Report()
+    /// `canary: true`: this node renders a bundle's canary value (`<prefix>/.git2kv/canary/<bundle>`)
+    /// while a staged rollout has one, and its reports count for the rollout's canary stage.
+    public var canary = false
     /// Where the delivery state (`render-state.json`) lives.
     public var stateDirectory: String
     public var wait = Wait.standard
@@ -70,6 +84,8 @@ public struct RendererConfig: Sendable, Equatable {
         if let value = keys.optional("environment") { config.environmentAllowlist = try value.strings() }
         if let value = keys.optional("listen") { config.listen = try value.nonEmptyString() }
         if let value = keys.optional("metrics") { config.metrics = try MetricsConfig(value, allowsEvents: true) }
+        if let value = keys.optional("report") { config.report = try Self.report(value) }
+        if let value = keys.optional("canary") { config.canary = try value.bool() }
         let outputsNode = try keys.required("outputs")
         for node in try outputsNode.list() {
             let output = try OutputConfig(node)
@@ -91,6 +107,25 @@ public struct RendererConfig: Sendable, Equatable {
         try keys.finish()
         guard wait.max >= wait.min else { throw node.error("max must not be shorter than min") }
         return wait
+    }
+
+    private static func report(_ node: ConfigNode) throws(ConfigError) -> Report {
+        var report = Report()
+        if let enabled = try? node.bool() {
+            report.enabled = enabled
+            return report
+        }
+        let keys = try node.mapping()
+        if let value = keys.optional("prefix") { report.prefix = try KeyPathRules.checkedPrefix(value) }
+        if let value = keys.optional("node") {
+            let name = try value.nonEmptyString()
+            guard !name.contains("/"), name != ".", name != "..", name.trimmingCharacters(in: .whitespaces) == name else {
+                throw value.error("a node name is one key segment: no '/', no leading or trailing spaces")
+            }
+            report.node = name
+        }
+        try keys.finish()
+        return report
     }
 
     private static func watch(_ node: ConfigNode) throws(ConfigError) -> Watch {

@@ -17,6 +17,11 @@ public struct RenderState: Codable, Sendable, Equatable {
         /// Why the output's last pass failed (nil after one that succeeded).
         public var lastError: String?
         public var lastErrorAt: Double?
+        /// What kind of step failed last (a RenderError kind) and the commit it failed for.
+        public var lastErrorKind: String?
+        public var failedCommit: String?
+        /// The content in place came from the bundle's canary value.
+        public var canary: Bool?
         /// How often in a row the owed command has failed, and its last error.
         public var commandFailures: Int?
         public var commandError: String?

@@ -23,7 +23,7 @@ struct RenderPass {
                 status = try await render(output, bundle: bundle.get(), state: &state)
             } catch {
                 status = .failed(error)
-                if !dryRun { record(error, for: output, in: &state) }
+                if !dryRun { record(error, for: output, commit: commit, in: &state) }
             }
             report.outputs.append(RenderReport.Output(destination: output.destination, bundle: output.bundle, commit: commit, status: status))
         }
@@ -43,6 +43,9 @@ struct RenderPass {
         record.digest = SHA256Hex.of(bytes)
         record.lastError = nil
         record.lastErrorAt = nil
+        record.lastErrorKind = nil
+        record.failedCommit = nil
+        record.canary = verified.key != output.bundle ? true : nil
         var owed = state
         let outcome = try await FileDelivery.deliver(bytes, for: output) { () throws(RenderError) in
             guard output.command != nil else { return }
@@ -130,10 +133,12 @@ struct RenderPass {
         return commands
     }
 
-    private func record(_ error: RenderError, for output: OutputConfig, in state: inout RenderState) {
+    private func record(_ error: RenderError, for output: OutputConfig, commit: String?, in state: inout RenderState) {
         var record = state.outputs[output.destination] ?? RenderState.Output(bundle: output.bundle, commandPending: false)
         record.lastError = error.message
         record.lastErrorAt = Date().timeIntervalSince1970
+        record.lastErrorKind = error.kind.rawValue
+        record.failedCommit = commit
         state.outputs[output.destination] = record
     }
 

@@ -1,4 +1,5 @@
 public import KV
+import BundleFormat
 public import Logging
 import Foundation
 
@@ -12,6 +13,9 @@ public actor RenderWatcher {
     private let metrics: RendererMetrics?
     private var state: RenderState
     private var bundles: [String: Result<VerifiedBundle, RenderError>] = [:]
+    /// With `canary: true`: each bundle's canary value while a staged rollout has one (by bundle key).
+    private var canaryBundles: [String: Result<VerifiedBundle, RenderError>] = [:]
+    private let reporter: DeliveryReporter?
     private var answered: Set<String> = []
     private var dirty: Set<String> = []
     private var debounce: Debounce
@@ -44,6 +48,14 @@ public actor RenderWatcher {
         self.state = state
         self.debounce = Debounce(wait: outputs.config.wait)
         self.policy = WatchPolicy(waitTime: outputs.config.watch.wait, consistency: outputs.config.watch.stale ? .stale : .default)
+        self.reporter = outputs.config.report.enabled ? DeliveryReporter(config: outputs.config, store: store, logger: logger, clock: clock) : nil
+    }
+
+    /// The keys watched: every bundle key, and on a canary node each one's canary key too.
+    private var watchedKeys: [(key: String, bundle: String)] {
+        let keys = outputs.config.bundleKeys
+        let canaries = outputs.config.canary ? keys.map { (CanaryPlacement.canaryKey(ofBundleKey: $0), $0) } : []
+        return keys.map { ($0, $0) } + canaries
     }
 
     /// Watches and renders until the task is cancelled. KV faults are reported and retried with
@@ -58,13 +70,15 @@ public actor RenderWatcher {
             stopping.fire()
         }
         retryTask?.cancel()
+        await reporter?.stop()
     }
 
     private func watchAndRender() async {
         let policy = policy
         await withTaskGroup(of: Void.self) { group in
-            for key in outputs.config.bundleKeys {
+            for (key, bundleKey) in watchedKeys {
                 let watch = store.watch(key: key, policy: policy)
+                let isCanary = key != bundleKey
                 let reader = reader
                 group.addTask {
                     await watch.run { update in
@@ -74,6 +88,14 @@ public actor RenderWatcher {
                         case .value(let read):
                             await self.answered(key)
                             let result: Result<VerifiedBundle, RenderError>
+                            if isCanary {
+                                var canary: Result<VerifiedBundle, RenderError>?
+                                if let entry = read.value {
+                                    canary = await RenderError.capture { () async throws(RenderError) in try await reader.verify(entry) }
+                                }
+                                await self.receivedCanary(bundleKey, canary)
+                                return
+                            }
                             if let entry = read.value {
                                 result = await RenderError.capture { () async throws(RenderError) in try await reader.verify(entry) }
                             } else {
@@ -81,6 +103,10 @@ public actor RenderWatcher {
                             }
                             await self.received(key, result)
                         case .failure(let error, let retryIn):
+                            if isCanary {
+                                await self.canaryWatchFailed(key, bundleKey, error)
+                                return
+                            }
                             await self.watchFailed(key, error, retryIn: retryIn)
                         }
                     }
@@ -115,6 +141,36 @@ public actor RenderWatcher {
         signal.continuation.yield()
     }
 
+    /// A canary value arrived, changed or went away (nil: the live value applies again).
+    private func receivedCanary(_ bundleKey: String, _ result: Result<VerifiedBundle, RenderError>?) {
+        let canaryKey = CanaryPlacement.canaryKey(ofBundleKey: bundleKey)
+        answered.insert(canaryKey)
+        if case .failure(let error) = result {
+            logger.error("canary value rejected; its outputs keep their files", metadata: ["key": "\(canaryKey)", "error": "\(error.message)"])
+        }
+        switch (canaryBundles[bundleKey], result) {
+        case (nil, nil):
+            signal.continuation.yield()
+            return
+        case (.success(let old), .success(let new)) where old.modifyIndex == new.modifyIndex && old.bundle.digest == new.bundle.digest:
+            return
+        default: break
+        }
+        canaryBundles[bundleKey] = result
+        dirty.insert(bundleKey)
+        if firstPassDone { debounce.changed(at: clock.now) }
+        signal.continuation.yield()
+    }
+
+    /// A canary key that cannot be watched: the live value applies meanwhile.
+    private func canaryWatchFailed(_ key: String, _ bundleKey: String, _ error: KVError) {
+        logger.warning("cannot watch the canary key; rendering the live value", metadata: ["key": "\(key)", "error": "\(error)"])
+        metrics?.recordWatchError(bundle: key)
+        guard !answered.contains(key) else { return }
+        answered.insert(key)
+        signal.continuation.yield()
+    }
+
     private func watchFailed(_ key: String, _ error: KVError, retryIn: Duration) {
         logger.warning("cannot watch bundle; files stay as delivered", metadata: [
             "bundle": "\(key)", "error": "\(error)", "retry_in": "\(retryIn)",
@@ -130,7 +186,7 @@ public actor RenderWatcher {
 
     private func renderLoop() async {
         for await _ in signal.stream {
-            guard answered.count == outputs.config.bundleKeys.count else { continue }
+            guard answered.count == watchedKeys.count else { continue }
             if firstPassDone {
                 while let deadline = debounce.deadline, deadline > clock.now {
                     do {
@@ -156,7 +212,7 @@ public actor RenderWatcher {
     private func renderPass(_ destinations: Set<String>) async {
         var state = self.state
         let report = await outputs.pass(dryRun: false, splay: SplayWait(clock: clock, stop: stopping)).run(
-            bundles: bundles, only: destinations, state: &state)
+            bundles: bundles.merging(canaryBundles) { _, canary in canary }, only: destinations, state: &state)
         self.state = state
         passes += 1
         lastReport = report
@@ -164,6 +220,7 @@ public actor RenderWatcher {
         metrics?.recordOwedCommands(state.outputs.values.count { $0.commandPending })
         RenderLog.log(report, to: logger)
         scheduleOwedCommandRetry()
+        await reporter?.passEnded(state)
     }
 
     /// A pass that leaves a failed command owed runs again after a backoff that grows with its
@@ -192,6 +249,9 @@ extension RenderWatcher {
     public func currentState() -> RenderState { state }
 
     /// The modify index of the newest verified value received for `key` (for tests and status).
+    /// Delivery reports written by this watcher (for tests and benchmarks).
+    public func reportsWritten() async -> Int { await reporter?.writes ?? 0 }
+
     public func receivedIndex(of key: String) -> UInt64? {
         guard case .success(let bundle) = bundles[key] else { return nil }
         return bundle.modifyIndex

@@ -1,0 +1,111 @@
+public import BundleFormat
+import Foundation
+import GitKit
+import ConfigParsing
+public import KV
+
+/// Moves a staged rollout on: reads the stage, the freeze and the delivery reports (one
+/// recursive read), asks CanaryVerdict what to do, and does it — starts the bake, freezes the
+/// prefix when a canary failed, or promotes the commit to the fleet. Everything it decides from
+/// is in KV, so whichever replica leads carries on where another stopped.
+public struct RolloutSupervisor: Sendable {
+    public enum Step: Sendable {
+        /// No stage under the prefix.
+        case idle
+        case waiting(RolloutStage, CanaryVerdict)
+        case bakeStarted(RolloutStage, CanaryVerdict)
+        case bakeReset(RolloutStage, CanaryVerdict)
+        case halted(RolloutStage, reason: String)
+        /// Halted earlier, still frozen.
+        case stillHalted(RolloutStage)
+        /// Frozen by an operator while in the canary stage: nothing moves.
+        case frozen(RolloutStage)
+        case promoted(RolloutStage, MappingResult, byUnfreeze: Bool)
+    }
+
+    public let runner: SyncRunner
+
+    public init(runner: SyncRunner) {
+        self.runner = runner
+    }
+
+    /// One look at `target`'s stage, acting on what it finds.
+    public func step(
+        _ repo: RepoConfig, _ target: MappingTarget, options: SyncOptions, now: Int64
+    ) async throws(SyncError) -> (step: Step, unreadableReports: [String]) {
+        guard let rollout = target.mapping.rollout else { return (.idle, []) }
+        let kv = try KVConnection.openForSync(runner.config.kv, token: target.mapping.token)
+        let stageRead = try await KVCall.run("read \(target.rolloutKey)") { () throws(KVError) in try await kv.get(target.rolloutKey) }
+        guard let stageEntry = stageRead.value else { return (.idle, []) }
+        var stage = try RolloutStage.decode(stageEntry.value, key: target.rolloutKey)
+        let freezeRead = try await KVCall.run("read \(target.freezeKey)") { () throws(KVError) in try await kv.get(target.freezeKey) }
+        let frozen = freezeRead.value != nil
+        if frozen, stage.halted == nil { return (.frozen(stage), []) }
+        let (reports, unreadable) = try await Self.readReports(kv, prefix: runner.config.reportsPrefix)
+        let bundleKeys = Set(stage.bundles.map(target.bundleKey))
+        let verdict = CanaryVerdict.judge(stage: stage, bundleKeys: bundleKeys, rollout: rollout, reports: reports, frozen: frozen, now: now)
+        let guards = options.leaderLock.map { [KVOperation.checkSession(key: $0.key, session: $0.session)] } ?? []
+        switch verdict.decision {
+        case .wait:
+            return (.waiting(stage, verdict), unreadable)
+        case .halted:
+            return (.stillHalted(stage), unreadable)
+        case .startBake, .resetBake:
+            let starting = verdict.decision == CanaryVerdict.Decision.startBake
+            stage.bakingSince = starting ? now : nil
+            try await write(guards + [.cas(key: target.rolloutKey, value: stage.encoded(), index: stageEntry.modifyIndex)], kv, target, options)
+            return (starting ? .bakeStarted(stage, verdict) : .bakeReset(stage, verdict), unreadable)
+        case .halt(let reason):
+            stage.halted = RolloutStage.Halt(reason: reason, at: now)
+            let record = FreezeRecord(reason: reason, frozenAt: now, host: ProcessInfo.processInfo.hostName, rolloutCommit: stage.commit)
+            try await write(
+                guards + [
+                    .cas(key: target.rolloutKey, value: stage.encoded(), index: stageEntry.modifyIndex),
+                    .cas(key: target.freezeKey, value: record.encoded(), index: 0),
+                ], kv, target, options)
+            return (.halted(stage, reason: reason), unreadable)
+        case .promote:
+            var promoting = options
+            promoting.promoting = stageEntry.modifyIndex
+            let result = try await promote(stage, repo: repo, target: target, kv: kv, options: promoting)
+            return (.promoted(stage, result, byUnfreeze: stage.halted != nil), unreadable)
+        }
+    }
+
+    /// Every report under the prefix (one recursive read); a value that is not a report is
+    /// named and skipped, never fatal.
+    public static func readReports(_ kv: any KVStore, prefix: String) async throws(SyncError) -> (reports: [DeliveryReport], unreadable: [String]) {
+        let directory = prefix.hasSuffix("/") ? prefix : prefix + "/"
+        let listing = try await KVCall.run("read the delivery reports under \(directory)") { () throws(KVError) in try await kv.list(prefix: directory) }
+        var reports: [DeliveryReport] = []
+        var unreadable: [String] = []
+        for entry in listing.value {
+            do {
+                reports.append(try DeliveryReport.decode(entry.value, key: entry.key))
+            } catch {
+                unreadable.append(error.message)
+            }
+        }
+        return (reports, unreadable)
+    }
+
+    private func promote(
+        _ stage: RolloutStage, repo: RepoConfig, target: MappingTarget, kv: any KVStore, options: SyncOptions
+    ) async throws(SyncError) -> MappingResult {
+        try await runner.withMirror(of: repo) { repository throws(SyncError) in
+            guard let id = try? await repository.resolveCommit(stage.commit) else {
+                throw SyncError(.missingReference, "the canary commit \(stage.commit.prefix(12)) of \(target.prefix) is not in the mirror of \(repo.name)")
+            }
+            let sync = MappingSync(target: target, kv: kv, address: runner.config.kv.address, repository: repository, records: runner.records)
+            return try await sync.run(head: id, options: options)
+        }
+    }
+
+    private func write(_ operations: [KVOperation], _ kv: any KVStore, _ target: MappingTarget, _ options: SyncOptions) async throws(SyncError) {
+        do {
+            _ = try await kv.transaction(operations)
+        } catch {
+            throw SyncError(transaction: operations, failedWith: error, target: target, options: options)
+        }
+    }
+}

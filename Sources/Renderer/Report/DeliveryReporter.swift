@@ -1,0 +1,121 @@
+import BundleFormat
+import Foundation
+import KV
+import Logging
+
+/// Writes this node's delivery report (`<report.prefix>/<node>`) after a render pass whose
+/// outcome differs from what the key already says: at most one write per delivered change,
+/// never one per poll. The first pass compares with the value already in KV, so a restart
+/// writes nothing. A write that fails is retried with backoff; a newer pass supersedes it.
+actor DeliveryReporter {
+    let key: String
+    private let node: String
+    private let canary: Bool
+    private let outputs: [OutputConfig]
+    private let store: any KVStore
+    private let logger: Logger
+    private let clock: ServiceClock
+    private var written: DeliveryReport?
+    private var readExisting = false
+    private var pending: DeliveryReport?
+    private var failures = 0
+    private var retryTask: Task<Void, Never>?
+    static let backoff = Backoff(initial: .seconds(2), maximum: .seconds(120))
+    /// Reports written, for tests and the benchmark.
+    private(set) var writes = 0
+
+    init(config: RendererConfig, store: any KVStore, logger: Logger, clock: ServiceClock) {
+        node = config.report.node ?? NodeFacts.current(allowlist: []).hostname
+        key = DeliveryReport.key(prefix: config.report.prefix, node: node)
+        canary = config.canary
+        outputs = config.outputs
+        self.store = store
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// The report `state` makes: one entry per output that has been rendered at least once.
+    func report(of state: RenderState, at now: Double) -> DeliveryReport {
+        var entries: [DeliveryReport.Output] = []
+        for output in outputs {
+            guard let record = state.outputs[output.destination] else { continue }
+            entries.append(Self.entry(output, record))
+        }
+        return DeliveryReport(node: node, canary: canary, reportedAt: now, outputs: entries)
+    }
+
+    static func entry(_ output: OutputConfig, _ record: RenderState.Output) -> DeliveryReport.Output {
+        var entry = DeliveryReport.Output(
+            destination: output.destination, bundle: output.bundle, commit: record.commit, digest: record.digest, outcome: .delivered,
+            deliveredAt: record.deliveredAt, canary: record.canary ?? false)
+        if let error = record.lastError {
+            entry.outcome = record.lastErrorKind == RenderError.Kind.check.rawValue ? .checkFailed : .failed
+            entry.reason = error
+            entry.failedCommit = record.failedCommit
+        } else if record.commandPending, record.commandFailures != nil {
+            entry.outcome = .commandFailed
+            entry.reason = record.commandError
+            entry.failedCommit = record.commit
+        } else if record.commandPending {
+            entry.outcome = .owed
+        }
+        return entry
+    }
+
+    /// After a pass: writes the report when it says something new.
+    func passEnded(_ state: RenderState) async {
+        pending = report(of: state, at: Date().timeIntervalSince1970)
+        retryTask?.cancel()
+        retryTask = nil
+        await writePending()
+    }
+
+    func stop() {
+        retryTask?.cancel()
+        retryTask = nil
+    }
+
+    private func writePending() async {
+        guard let report = pending else { return }
+        if !readExisting {
+            do {
+                if let entry = try await store.get(key).value {
+                    written = try? DeliveryReport.decode(entry.value, key: key)
+                }
+                readExisting = true
+            } catch {
+                failed(error)
+                return
+            }
+        }
+        if let written, written.saysTheSame(as: report) {
+            pending = nil
+            return
+        }
+        do {
+            _ = try await store.put(key, value: report.encoded())
+            written = report
+            writes += 1
+            if failures > 0 { logger.info("delivery report written again", metadata: ["key": "\(key)"]) }
+            failures = 0
+            if pending == report { pending = nil }
+        } catch {
+            failed(error)
+        }
+    }
+
+    private func failed(_ error: KVError) {
+        failures += 1
+        let delay = Self.backoff.delay(afterFailures: failures)
+        // Logged once per run of failures: a read-only token would otherwise log every pass.
+        if failures == 1 {
+            let hint = error.kind == .permissionDenied ? " (the renderer's token needs write on this one key; see `git2kv policy`)" : ""
+            logger.warning("cannot write the delivery report\(hint)", metadata: ["key": "\(key)", "error": "\(error)", "retry_in": "\(delay)"])
+        }
+        let clock = clock
+        retryTask = Task {
+            do { try await clock.sleep(for: delay) } catch { return }
+            await self.writePending()
+        }
+    }
+}
