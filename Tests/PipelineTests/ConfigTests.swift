@@ -185,6 +185,49 @@ struct ConfigTests {
     }
 }
 
+@Suite("Rollout configuration")
+struct RolloutConfigTests {
+    static func mapping(_ rollout: String, layout: String = "bundle") -> String {
+        """
+        repos:
+          - name: config
+            url: u
+            mappings: [{source: apps, prefix: config/apps, layout: \(layout), rollout: \(rollout)}]
+        """
+    }
+
+    @Test("defaults, globs and durations")
+    func parses() throws {
+        let config = try DaemonConfig.parse(Self.mapping(#"{canary: {nodes: ["canary-*", "web-1?"], min_nodes: 3, bake: 90s}, on_failure: freeze}"#), file: "c.yaml")
+        let rollout = try #require(config.repos[0].mappings[0].rollout)
+        #expect(rollout.minNodes == 3 && rollout.bake == .seconds(90) && rollout.onFailure == .freeze)
+        #expect(rollout.isCanary("canary-eu-1") && rollout.isCanary("web-12") && !rollout.isCanary("web-123") && !rollout.isCanary("db-1"))
+        let defaults = try #require(try DaemonConfig.parse(Self.mapping(#"{canary: {nodes: canary-1}}"#), file: "c.yaml").repos[0].mappings[0].rollout)
+        #expect(defaults.minNodes == 1 && defaults.bake == .seconds(60) && defaults.canaryNodes == ["canary-1"])
+        #expect(config.reportsPrefix == "git2kv/reports")
+    }
+
+    @Test("refusals name the line and the reason", arguments: [
+        (#"{canary: {nodes: ["c-*"]}}"#, "files", "layout: bundle"),
+        (#"{canary: {nodes: []}}"#, "bundle", "at least one"),
+        (#"{canary: {nodes: ["a/b"]}}"#, "bundle", "no '/'"),
+        (#"{canary: {nodes: ["c"], min_nodes: 0}}"#, "bundle", "at least 1"),
+        (#"{canary: {nodes: ["c"], bake: -1s}}"#, "bundle", "duration"),
+        (#"{canary: {nodes: ["c"]}, on_failure: rollback}"#, "bundle", "freeze"),
+        (#"{on_failure: freeze}"#, "bundle", "canary"),
+        (#"{canary: {nodes: ["c"], size: 2}}"#, "bundle", "size"),
+    ])
+    func refusals(rollout: String, layout: String, mentions: String) {
+        do {
+            _ = try DaemonConfig.parse(Self.mapping(rollout, layout: layout), file: "c.yaml")
+            Issue.record("\(rollout) was accepted")
+        } catch {
+            #expect(error.description.contains("c.yaml:"), "\(error)")
+            #expect(error.description.contains(mentions), "\(error)")
+        }
+    }
+}
+
 @Suite("ACL policies")
 struct ACLPolicyTests {
     @Test("a policy covers each branch's prefix, and a tag pattern up to its first wildcard")

@@ -6,6 +6,11 @@ import Synchronization
 final class ReadCountingStore: KVStore, Sendable {
     let inner: any KVStore
     private let reads = Mutex<[String]>([])
+    private let puts = Mutex<(failNext: Int, written: [String])>((0, []))
+
+    /// The next `count` puts fail as a store out of disk would.
+    func failPuts(_ count: Int) { puts.withLock { $0.failNext = count } }
+    var keysWritten: [String] { puts.withLock { $0.written } }
 
     init(_ inner: any KVStore) { self.inner = inner }
 
@@ -25,7 +30,13 @@ final class ReadCountingStore: KVStore, Sendable {
     }
 
     func put(_ key: String, value: [UInt8], flags: UInt64, cas: UInt64?) async throws(KVError) -> Bool {
-        try await inner.put(key, value: value, flags: flags, cas: cas)
+        let fail = puts.withLock { state in
+            defer { state.failNext = max(0, state.failNext - 1) }
+            return state.failNext > 0
+        }
+        if fail { throw KVError(kind: .serverError, operation: "put \(key)", message: "500 no space left on device", status: 500) }
+        puts.withLock { $0.written.append(key) }
+        return try await inner.put(key, value: value, flags: flags, cas: cas)
     }
 
     func delete(_ key: String, cas: UInt64?) async throws(KVError) -> Bool { try await inner.delete(key, cas: cas) }

@@ -9,6 +9,11 @@ public struct RolloutStage: Codable, Sendable, Equatable {
         public var reason: String
         /// Seconds since 1970.
         public var at: Int64
+
+        public init(reason: String, at: Int64) {
+            self.reason = reason
+            self.at = at
+        }
     }
 
     public var version = 1

@@ -46,7 +46,10 @@ enum FileDelivery {
                 try await CommandRunner.run(argv, timeout: output.commandTimeout, what: "check", kind: .check)
             } catch {
                 staged.discard()
-                throw RenderError(.check, "\(error.message); \(destination) was left as it was")
+                // The staged file's random name is gone with it: the message names the
+                // placeholder, so the same failure reads the same every time (and reports once).
+                let message = error.message.replacingOccurrences(of: staged.path, with: OutputConfig.stagedPlaceholder)
+                throw RenderError(.check, "\(message); \(destination) was left as it was")
             }
         }
         do {

@@ -34,14 +34,21 @@ actor DeliveryReporter {
         self.clock = clock
     }
 
-    /// The report `state` makes: one entry per output that has been rendered at least once.
+    /// The report `state` makes: one entry per output that has been rendered at least once from
+    /// a git commit. Outputs of hosts data and published files are left out: they change with the
+    /// catalog, not with commits, and reporting them would write once per node per health change.
     func report(of state: RenderState, at now: Double) -> DeliveryReport {
         var entries: [DeliveryReport.Output] = []
         for output in outputs {
             guard let record = state.outputs[output.destination] else { continue }
+            if let commit = record.commit ?? record.failedCommit, !Self.isGitCommit(commit) { continue }
             entries.append(Self.entry(output, record))
         }
         return DeliveryReport(node: node, canary: canary, reportedAt: now, outputs: entries)
+    }
+
+    static func isGitCommit(_ id: String) -> Bool {
+        (id.utf8.count == 40 || id.utf8.count == 64) && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
     static func entry(_ output: OutputConfig, _ record: RenderState.Output) -> DeliveryReport.Output {
