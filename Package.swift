@@ -327,7 +327,7 @@ let package = Package(
         .executableTarget(
             name: "git2kv-render-benchmarks",
             dependencies: [
-                "BundleFormat", "KV", "KVServer", "TestFixtures", "BenchmarkSupport",
+                "BundleFormat", "KV", "KVServer", "Pipeline", "TestFixtures", "BenchmarkSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -29,8 +29,18 @@ final class ProcessFleet: @unchecked Sendable {
         self.parkedWatches = parkedWatches
     }
 
+    /// How each node is set up beyond its one output: top-level settings, and settings of the output.
+    struct NodeSettings: Sendable {
+        var topLevel: @Sendable (Int) -> [String] = { _ in ["report: false"] }
+        var output = ""
+
+        /// The fan-out rounds time deliveries alone: no delivery reports.
+        static let deliveryOnly = NodeSettings()
+    }
+
     static func start(
-        count: Int, store: any KVStore, kvSetting: String, directory: String, key: String, parkedWatches: @escaping @Sendable () async throws -> Int
+        count: Int, store: any KVStore, kvSetting: String, directory: String, key: String, settings: NodeSettings = .deliveryOnly,
+        parkedWatches: @escaping @Sendable () async throws -> Int
     ) async throws -> ProcessFleet {
         try await store.put(key, value: try value(round: 0))
         var processes: [BackgroundProcess] = []
@@ -43,8 +53,9 @@ final class ProcessFleet: @unchecked Sendable {
                 kv: \(kvSetting)
                 state_dir: \(node)/state
                 wait: { min: 0s, max: 0s }
+                \(settings.topLevel(index).joined(separator: "\n"))
                 outputs:
-                  - { bundle: \(key), file: app.conf, destination: \(destination) }
+                  - { bundle: \(key), file: app.conf, destination: \(destination)\(settings.output) }
 
                 """.write(toFile: node + "/render.yaml", atomically: true, encoding: .utf8)
             processes.append(try BackgroundProcess(Git2KVBinary.path, ["render", "--config", node + "/render.yaml", "--log-level", "error"]))
@@ -64,10 +75,13 @@ final class ProcessFleet: @unchecked Sendable {
         (0..<60).map { "upstream backend-\($0) { server 10.0.\(round % 250).\($0):8080; } # round \(round)\n" }.joined()
     }
 
+    /// Round `round`'s commit id (40 hex digits, as git's).
+    static func commit(round: Int) -> String { String(format: "%040x", round) }
+
     static func value(round: Int) throws -> [UInt8] {
         let bundle = ConfigBundle(
             source: BundleSource(repo: "config", branch: "main", path: "apps/web"),
-            commit: BundleCommit(id: String(format: "%040x", round), author: "bench", email: "", time: 0, summary: "round \(round)"),
+            commit: BundleCommit(id: commit(round: round), author: "bench", email: "", time: 0, summary: "round \(round)"),
             files: [BundleFile(path: "app.conf", content: Array(content(round: round).utf8))])
         return try BundleEncoder.encode(bundle)
     }
@@ -76,11 +90,7 @@ final class ProcessFleet: @unchecked Sendable {
     /// count, not by a sleep), writes round `round`, and times until every renderer has renamed
     /// its new file into place (`FileReplacement`).
     func deliver(round: Int, otherWatches: Int) async throws -> Round {
-        let deadline = ContinuousClock.now + .seconds(120)
-        while try await parkedWatches() < destinations.count + otherWatches {
-            guard ContinuousClock.now < deadline else { throw BenchmarkFailure("the renderers' watches did not all park before round \(round)") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await waitUntilParked(round: round, otherWatches: otherWatches)
         let replacement = FileReplacement(destinations)
         let cpuBefore = processes.map { Self.cpuTicks($0.processIdentifier) }
         let value = try Self.value(round: round)
@@ -90,6 +100,15 @@ final class ProcessFleet: @unchecked Sendable {
         let duration = started.duration(to: .now)
         let ticks = zip(processes, cpuBefore).reduce(0) { $0 + Self.cpuTicks($1.0.processIdentifier) - $1.1 }
         return Round(duration: duration, rendererCPU: .milliseconds(ticks * 1_000 / Self.ticksPerSecond))
+    }
+
+    /// Until the store itself counts every renderer's watch parked (not a sleep).
+    func waitUntilParked(round: Int, otherWatches: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while try await parkedWatches() < destinations.count + otherWatches {
+            guard ContinuousClock.now < deadline else { throw BenchmarkFailure("the renderers' watches did not all park before round \(round)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     func verify(round: Int) throws {

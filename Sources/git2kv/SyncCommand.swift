@@ -45,6 +45,11 @@ enum SyncReportText {
     static func line(for result: MappingResult) -> String {
         let plan = result.plan
         let target = result.target.description
+        if let stage = result.stage {
+            let what = result.staged ? "staged \(stage.commit.prefix(12)) for canary nodes (\(stage.bundles.count) bundle(s), \(result.transactions) transaction(s))"
+                : "\(stage.commit.prefix(12)) is in its canary stage (\(stage.phase))"
+            return "\(target): \(what); the fleet keeps \(stage.liveCommit?.prefix(12) ?? "its live commit") until `git2kv serve` promotes it"
+        }
         guard !plan.isEmpty else { return "\(target): up to date at \(plan.head.prefix(12))" }
         var parts = ["\(plan.writes.count) bundle(s) written", "\(plan.deletes.count) deleted", "\(plan.unchangedBundles) unchanged"]
         parts.append("\(result.transactions) transaction(s), \(result.bytesWritten) bytes")

@@ -21,7 +21,7 @@ struct RolloutProcessTests {
         let configFile: String
         var renderers: [BackgroundProcess] = []
 
-        static func start(_ backend: StoreBackend) async throws -> Fleet {
+        static func start(_ backend: StoreBackend, rollout: String = "{ canary: { nodes: [\"canary-*\"], min_nodes: 2, bake: 2s }, on_failure: freeze }", ha: String = "ha: { enabled: false }") async throws -> Fleet {
             let store = try await E2EStore.start(backend)
             let directory = try TemporaryDirectory(prefix: "git2kv-rollout")
             let repository = try FixtureRepository(at: directory.appending("origin.git"))
@@ -29,9 +29,9 @@ struct RolloutProcessTests {
             let configFile = directory.appending("git2kv.yaml")
             try DaemonConfigText.yaml(
                 kvAddress: store.address, kvSetting: store.kvSetting, stateDirectory: directory.appending("state"), repoURL: repository.url,
-                mappings: #"[{source: apps, prefix: config/apps, rollout: { canary: { nodes: ["canary-*"], min_nodes: 2, bake: 2s }, on_failure: freeze }}]"#,
+                mappings: "[{source: apps, prefix: config/apps, rollout: \(rollout)}]",
                 repoSettings: ["poll_interval: 1s"],
-                topLevel: ["http: { listen: \"127.0.0.1:0\" }", "ha: { enabled: false }"]
+                topLevel: ["http: { listen: \"127.0.0.1:0\" }", ha]
             ).write(toFile: configFile, atomically: true, encoding: .utf8)
             return Fleet(store: store, directory: directory, repository: repository, configFile: configFile)
         }
@@ -40,8 +40,8 @@ struct RolloutProcessTests {
             try BackgroundProcess(Git2KVBinary.path, ["serve", "--config", configFile, "--log-level", "warning"])
         }
 
-        mutating func startRenderers() throws {
-            for node in RolloutProcessTests.canaries + RolloutProcessTests.fleet {
+        mutating func startRenderers(_ nodes: [String] = RolloutProcessTests.canaries + RolloutProcessTests.fleet) throws {
+            for node in nodes {
                 let home = directory.appending(node)
                 try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
                 let check = #"["/bin/sh", "-c", "! grep -q bad \"$1\"", "check", "{{staged}}"]"#
@@ -164,5 +164,25 @@ struct RolloutProcessTests {
         }
         let final = try Git2KVBinary.run(["status", "--config", fleet.configFile, "--rollout", "config/apps", "--no-fetch"])
         #expect(final.output.contains("7/7 node(s) current"), "\(final.output)")
+    }
+
+    @Test("HA: the leader stopped with SIGTERM mid-stage; the replica that takes over promotes the stage it finds")
+    func followerResumesStage() async throws {
+        var fleet = try await Fleet.start(.kvServer, rollout: "{ canary: { nodes: [canary-1], min_nodes: 1, bake: 3s } }", ha: "ha: { session_ttl: 120s }")
+        defer { fleet.stop() }
+        let first = try fleet.serve()
+        defer { first.kill() }
+        try await eventually("the first commit to go live") { try await fleet.live() == (try fleet.repository.head()) }
+        let second = try fleet.serve()
+        defer { second.kill() }
+        try fleet.startRenderers(["canary-1", "web-1"])
+        try await eventually("both nodes to deliver the first commit") { fleet.files(["canary-1", "web-1"]).allSatisfy { $0 == "port=80\n" } }
+        let good = try fleet.repository.commit("port 81", changes: [.text("apps/web/app.conf", "port=81\n")])
+        try await eventually("the commit to be staged") { try await fleet.stage()?.commit == good }
+        first.kill(SIGTERM)
+        #expect(fleet.file("web-1") == "port=80\n", "the bake (3 s) has not ended")
+        try await eventually("the replica that took over to promote the stage", timeout: .seconds(60)) { fleet.file("web-1") == "port=81\n" }
+        #expect(try await fleet.live() == good)
+        #expect(try await fleet.stage() == nil)
     }
 }

@@ -27,8 +27,6 @@ public struct MappingResult: Sendable {
         self.staged = staged
     }
 
-    /// Whether anything reached the fleet's keys.
-    public var wroteLive: Bool { stage == nil && !plan.isEmpty }
 }
 
 /// Plans and writes one mapping, re-planning when another process wrote the state first.

@@ -20,6 +20,7 @@ actor DeliveryReporter {
     private var pending: DeliveryReport?
     private var failures = 0
     private var retryTask: Task<Void, Never>?
+    private var writer: Task<Void, Never>?
     static let backoff = Backoff(initial: .seconds(2), maximum: .seconds(120))
     /// Reports written, for tests and the benchmark.
     private(set) var writes = 0
@@ -69,21 +70,39 @@ actor DeliveryReporter {
         return entry
     }
 
-    /// After a pass: writes the report when it says something new.
-    func passEnded(_ state: RenderState) async {
+    /// After a pass: the report is written when it says something new, by a task of its own,
+    /// so a slow or stuck store never holds up rendering. A write under way picks up the newest
+    /// report when it ends; reports in between are never written.
+    func passEnded(_ state: RenderState) {
         pending = report(of: state, at: Date().timeIntervalSince1970)
+        guard writer == nil else { return }
         retryTask?.cancel()
         retryTask = nil
-        await writePending()
+        writer = Task { await self.drain() }
     }
 
-    func stop() {
+    /// Waits for a write under way (bounded by the store client's request timeout).
+    func flush() async {
+        await writer?.value
+    }
+
+    /// Stops retrying; a write under way finishes.
+    func stop() async {
         retryTask?.cancel()
         retryTask = nil
+        await flush()
     }
 
-    private func writePending() async {
-        guard let report = pending else { return }
+    private func drain() async {
+        while let report = pending {
+            guard await write(report) else { break }
+            if pending == report { pending = nil }
+        }
+        writer = nil
+    }
+
+    /// False when the store could not be read or written (a retry is scheduled).
+    private func write(_ report: DeliveryReport) async -> Bool {
         if !readExisting {
             do {
                 if let entry = try await store.get(key).value {
@@ -92,22 +111,20 @@ actor DeliveryReporter {
                 readExisting = true
             } catch {
                 failed(error)
-                return
+                return false
             }
         }
-        if let written, written.saysTheSame(as: report) {
-            pending = nil
-            return
-        }
+        if let written, written.saysTheSame(as: report) { return true }
         do {
             _ = try await store.put(key, value: report.encoded())
             written = report
             writes += 1
             if failures > 0 { logger.info("delivery report written again", metadata: ["key": "\(key)"]) }
             failures = 0
-            if pending == report { pending = nil }
+            return true
         } catch {
             failed(error)
+            return false
         }
     }
 
@@ -122,7 +139,13 @@ actor DeliveryReporter {
         let clock = clock
         retryTask = Task {
             do { try await clock.sleep(for: delay) } catch { return }
-            await self.writePending()
+            self.retry()
         }
+    }
+
+    private func retry() {
+        retryTask = nil
+        guard writer == nil, pending != nil else { return }
+        writer = Task { await self.drain() }
     }
 }
