@@ -71,8 +71,12 @@ struct DeliveryReportTests {
         store.failPuts(1)
         let running = try watcher(harness, config, store: store)
         try await running.until("the file") { harness.read("app.conf") == "port=80\n" }
-        try await running.until("the report, after the failed write", timeout: .seconds(60)) { (try? await report(harness, node: "n2")) != nil }
-        #expect(await running.watcher.reportsWritten() == 1)
+        try await running.until("the report, after the failed write", timeout: .seconds(60)) {
+            let written = await running.watcher.reportsWritten()
+            let stored = try? await report(harness, node: "n2")
+            return written == 1 && stored != nil
+        }
+        #expect(store.keysWritten == ["git2kv/reports/n2"], "one failed put, then one that went through")
         #expect(harness.read("hosts") == "10.0.0.1 a\n")
         #expect(try await report(harness, node: "n2")?.outputs.map(\.bundle) == ["config/apps/web"], "published files change with the catalog, not commits")
         await running.stop()
