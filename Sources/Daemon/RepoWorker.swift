@@ -24,6 +24,7 @@ actor RepoWorker {
     private var leadershipTask: Task<Void, Never>?
     private var requestWatchTask: Task<Void, Never>?
     private var rolloutTask: Task<Void, Never>?
+    private let reportsCache = ReportsCache()
     /// The last rollout problem logged per prefix, so a KV outage is logged once, not per tick.
     private var rolloutProblems: [String: String] = [:]
     private var leadership: LeaderElection?
@@ -482,7 +483,7 @@ actor RepoWorker {
 
     private func rolloutStep() async {
         guard isLeader, !stopping else { return }
-        let supervisor = RolloutSupervisor(runner: context.runner)
+        let supervisor = RolloutSupervisor(runner: context.runner, reportsCache: reportsCache)
         let lock = leaderLock
         let repo = repo
         for branch in repo.branches {

@@ -165,13 +165,23 @@ import Testing
         try await publish([Self.report("canary-1", commit: next), Self.report("web-1", canary: false, commit: next)], to: harness.kv)
         let runner = SyncRunner(config: harness.config)
         let target = try #require(runner.targets(of: harness.config.repos[0], reference: "main", isTag: false).first)
-        let (step, unreadable) = try await RolloutSupervisor(runner: runner).step(harness.config.repos[0], target, options: SyncOptions(), now: 1)
+        let cache = ReportsCache()
+        let supervisor = RolloutSupervisor(runner: runner, reportsCache: cache)
+        let (step, unreadable) = try await supervisor.step(harness.config.repos[0], target, options: SyncOptions(), now: 1)
         #expect(unreadable.count == 2 && unreadable.contains { $0.contains("canary-9") } && unreadable.contains { $0.contains("over the") })
         guard case .waiting(_, let verdict) = step else { Issue.record("one canary of two: waiting, got \(step)"); return }
         #expect(verdict.healthy == ["canary-1"], "a fleet node's report never counts as a canary")
+        // Nothing changed under the reports: the next tick asks for the index only.
+        _ = try await supervisor.step(harness.config.repos[0], target, options: SyncOptions(), now: 2)
+        #expect(cache.fullReads == 1)
+        try await publish([Self.report("canary-2", commit: next)], to: harness.kv)
+        let (promoting, _) = try await supervisor.step(harness.config.repos[0], target, options: SyncOptions(), now: 3)
+        #expect(cache.fullReads == 2, "a new report is read")
+        guard case .promoted = promoting else { Issue.record("two healthy canaries, bake 0 s: promoted, got \(promoting)"); return }
         let status = try await RolloutStatus.read(config: harness.config, argument: "config/apps/web")
         #expect(status.unreadableReports.count == 2)
-        #expect(status.bundles.first?.canaryCommit == next)
+        #expect(status.bundles.first?.canaryCommit == nil, "promoted: no canary value any more")
+        #expect(status.bundles.first?.liveCommit == next)
         #expect(status.text.contains("unreadable report"))
     }
 }

@@ -1,5 +1,6 @@
 public import BundleFormat
 import Foundation
+import Synchronization
 import GitKit
 import ConfigParsing
 public import KV
@@ -24,9 +25,12 @@ public struct RolloutSupervisor: Sendable {
     }
 
     public let runner: SyncRunner
+    /// The reports last read, so a tick whose reports did not change costs one small read.
+    public let reportsCache: ReportsCache
 
-    public init(runner: SyncRunner) {
+    public init(runner: SyncRunner, reportsCache: ReportsCache = ReportsCache()) {
         self.runner = runner
+        self.reportsCache = reportsCache
     }
 
     /// One look at `target`'s stage, acting on what it finds.
@@ -41,7 +45,7 @@ public struct RolloutSupervisor: Sendable {
         let freezeRead = try await KVCall.run("read \(target.freezeKey)") { () throws(KVError) in try await kv.get(target.freezeKey) }
         let frozen = freezeRead.value != nil
         if frozen, stage.halted == nil { return (.frozen(stage), []) }
-        let (reports, unreadable) = try await Self.readReports(kv, prefix: runner.config.reportsPrefix)
+        let (reports, unreadable) = try await reportsCache.read(kv, prefix: runner.config.reportsPrefix)
         let bundleKeys = Set(stage.bundles.map(target.bundleKey))
         let verdict = CanaryVerdict.judge(stage: stage, bundleKeys: bundleKeys, rollout: rollout, reports: reports, frozen: frozen, now: now)
         let guards = options.leaderLock.map { [KVOperation.checkSession(key: $0.key, session: $0.session)] } ?? []
@@ -75,6 +79,11 @@ public struct RolloutSupervisor: Sendable {
     /// Every report under the prefix (one recursive read); a value that is not a report is
     /// named and skipped, never fatal.
     public static func readReports(_ kv: any KVStore, prefix: String) async throws(SyncError) -> (reports: [DeliveryReport], unreadable: [String]) {
+        let read = try await readReportsWithIndex(kv, prefix: prefix)
+        return (read.reports, read.unreadable)
+    }
+
+    static func readReportsWithIndex(_ kv: any KVStore, prefix: String) async throws(SyncError) -> (reports: [DeliveryReport], unreadable: [String], index: UInt64) {
         let directory = prefix.hasSuffix("/") ? prefix : prefix + "/"
         let listing = try await KVCall.run("read the delivery reports under \(directory)") { () throws(KVError) in try await kv.list(prefix: directory) }
         var reports: [DeliveryReport] = []
@@ -86,7 +95,7 @@ public struct RolloutSupervisor: Sendable {
                 unreadable.append(error.message)
             }
         }
-        return (reports, unreadable)
+        return (reports, unreadable, listing.index)
     }
 
     private func promote(
@@ -108,4 +117,32 @@ public struct RolloutSupervisor: Sendable {
             throw SyncError(transaction: operations, failedWith: error, target: target, options: options)
         }
     }
+}
+
+/// The delivery reports last read, with the index they were read at. While a stage waits, the
+/// leader asks the store only whether anything under the reports prefix changed (Consul: a key
+/// listing cut at the prefix, a few bytes), and reads the reports again only when it did.
+public final class ReportsCache: Sendable {
+    private let last = Mutex<(prefix: String, index: UInt64, reports: [DeliveryReport], unreadable: [String])?>(nil)
+
+    public init() {}
+
+    func read(_ kv: any KVStore, prefix: String) async throws(SyncError) -> (reports: [DeliveryReport], unreadable: [String]) {
+        let directory = prefix.hasSuffix("/") ? prefix : prefix + "/"
+        if let cached = last.withLock({ $0 }), cached.prefix == directory,
+            let index = try await KVCall.run("read the index of \(directory)", { () throws(KVError) in try await kv.changeIndex(under: directory) }),
+            index == cached.index
+        {
+            return (cached.reports, cached.unreadable)
+        }
+        let read = try await RolloutSupervisor.readReportsWithIndex(kv, prefix: directory)
+        wholeReads.withLock { $0 += 1 }
+        last.withLock { $0 = (directory, read.index, read.reports, read.unreadable) }
+        return (read.reports, read.unreadable)
+    }
+
+    private let wholeReads = Mutex(0)
+
+    /// How many times the reports were read whole (for tests).
+    public var fullReads: Int { wholeReads.withLock { $0 } }
 }
