@@ -293,7 +293,7 @@ actor RepoWorker {
         let share = duration / max(1, outcome.report.results.count + mappingFailures.count)
         for result in outcome.report.results {
             context.metrics.recordSync(result.target, duration: share, succeeded: result.plan.outstandingErrors.isEmpty, at: now)
-            context.metrics.setFrozen(result.target, false)
+            context.metrics.setFrozen(result.target, result.stage?.halted != nil)
             if let stage = result.stage {
                 if result.staged {
                     context.metrics.recordRollout(result.target, event: "staged")

@@ -61,6 +61,13 @@ public struct MappingSync: Sendable {
         writer.progress = progress
         if target.mapping.rollout != nil, options.purpose == .sync, options.promoting == nil, !dryRun {
             try await liftRolloutFreeze(head: head)
+            if let stage = try await stage(of: head) {
+                // Polls while a commit bakes on the canaries cost one read, not a plan.
+                let plan = SyncPlan(
+                    target: target, mode: .upToDate, reason: "in its canary stage", head: head.hex, stateIndex: 0, previousState: nil,
+                    observedPrefixIndex: 0)
+                return MappingResult(target: target, plan: plan, transactions: 0, bytesWritten: 0, retries: 0, stage: stage)
+            }
         }
         for attempt in 0..<Self.maximumAttempts {
             let baseline = records.load(target, address: address)
@@ -106,6 +113,14 @@ public struct MappingSync: Sendable {
             }
         }
         throw SyncError(.conflict, "\(target.stateKey) kept changing under this sync (\(Self.maximumAttempts) attempts); is another process syncing it without a leader lock?")
+    }
+
+    /// The stage under the prefix when it holds `head` already.
+    private func stage(of head: ObjectID) async throws(SyncError) -> RolloutStage? {
+        let read = try await KVCall.run("read \(target.rolloutKey)") { () throws(KVError) in try await kv.get(target.rolloutKey) }
+        guard let entry = read.value else { return nil }
+        let stage = try RolloutStage.decode(entry.value, key: target.rolloutKey)
+        return stage.commit == head.hex ? stage : nil
     }
 
     /// A freeze a failed canary stage set for another commit: the new head replaces that
