@@ -96,7 +96,35 @@ struct KVValueCorpus {
             outcomes.append(CorpusOutcome(category: "KV values", input: item.input, problem: problem))
         }
         _ = try await kv.put("values/web", value: good)
+        outcomes += try await canaryCases(kv, kvPort: port, destination: destination)
         outcomes += try templateCases(kvPort: port)
+        return outcomes
+    }
+
+    /// The same values at the bundle's canary key, read by a canary renderer: each fails naming
+    /// the canary key, and the file stays as the live value made it.
+    private func canaryCases(_ kv: ConsulClient, kvPort: Int, destination: String) async throws -> [CorpusOutcome] {
+        let config = root + "/render-canary.yaml"
+        try """
+            kv: { address: "http://127.0.0.1:\(kvPort)" }
+            state_dir: \(root)/render-state
+            canary: true
+            report: { node: canary-corpus }
+            outputs:
+              - { bundle: values/web, file: settings.json, destination: \(destination) }
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let canaryKey = CanaryPlacement.canaryKey(ofBundleKey: "values/web")
+        var outcomes: [CorpusOutcome] = []
+        for item in try cases() {
+            _ = try await kv.deleteTree(prefix: "values/.git2kv/")
+            for (sha, chunk) in item.chunks { _ = try await kv.put(ChunkManifest.chunkKey(sha, besideBundleKey: canaryKey), value: chunk) }
+            _ = try await kv.put(canaryKey, value: item.value)
+            var problem = expectFailure(try Git2KVBinary.run(["render", "--once", "--config", config]), naming: [canaryKey] + item.expected.map { $0 == "values/web" ? canaryKey : $0 })
+            if problem == nil, fileBytes(destination) != Self.goodFiles[0].content { problem = "the delivered file was lost" }
+            outcomes.append(CorpusOutcome(category: "canary values", input: item.input, problem: problem))
+        }
+        _ = try await kv.deleteTree(prefix: "values/.git2kv/")
         return outcomes
     }
 
