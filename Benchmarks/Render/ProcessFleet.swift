@@ -144,6 +144,17 @@ final class ProcessFleet: @unchecked Sendable {
         return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
     }
 
+    /// How many renderer processes fit, measured: ten probe renderers start, their private
+    /// memory is read, they stop; then `affordable` below. Returns the count and the probe's KiB.
+    static func affordable(
+        _ requested: Int, store: any KVStore, kvSetting: String, directory: String, fleets: Int, parkedWatches: @escaping @Sendable () async throws -> Int
+    ) async throws -> (count: Int, privateKilobytes: Int) {
+        let probe = try await start(count: 10, store: store, kvSetting: kvSetting, directory: directory, key: "bench/probe/web", parkedWatches: parkedWatches)
+        let perRenderer = probe.privateKilobytesPerRenderer
+        probe.stop()
+        return (affordable(requested, privateKilobytes: perRenderer, fleets: fleets), perRenderer)
+    }
+
     /// How many renderer processes fit: `requested`, or fewer when half the available memory
     /// cannot hold that many at `privateKilobytes` each (both fleets together: `fleets`).
     static func affordable(_ requested: Int, privateKilobytes: Int, fleets: Int) -> Int {

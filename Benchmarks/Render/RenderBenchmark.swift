@@ -40,12 +40,8 @@ enum RenderBenchmark {
 
         let outputs = try TemporaryDirectory(prefix: "git2kv-bench-render", in: "/dev/shm")
         defer { outputs.remove() }
-        let probe = try await ProcessFleet.start(
-            count: 10, store: kv, kvSetting: "{ address: \"\(kvAddress)\" }", directory: outputs.appending("probe"), key: "bench/render/probe",
-            parkedWatches: kvParked)
-        let perRenderer = probe.privateKilobytesPerRenderer
-        probe.stop()
-        let count = ProcessFleet.affordable(requested, privateKilobytes: perRenderer, fleets: 2)
+        let (count, perRenderer) = try await ProcessFleet.affordable(
+            requested, store: kv, kvSetting: "{ address: \"\(kvAddress)\" }", directory: outputs.appending("probe"), fleets: 2, parkedWatches: kvParked)
         let kvFleet = try await ProcessFleet.start(
             count: count, store: kv, kvSetting: "{ address: \"\(kvAddress)\" }", directory: outputs.appending("kv"), key: "bench/render/kv",
             parkedWatches: kvParked)

@@ -26,12 +26,8 @@ enum ReportBenchmark {
         let parked: @Sendable () async throws -> Int = { try await RenderBenchmark.blockingQueries(address) }
         let outputs = try TemporaryDirectory(prefix: "git2kv-bench-report", in: "/dev/shm")
         defer { outputs.remove() }
-        let probe = try await ProcessFleet.start(
-            count: 10, store: kv, kvSetting: "{ address: \"\(address)\" }", directory: outputs.appending("probe"), key: "bench/probe/web",
-            parkedWatches: parked)
-        let perRenderer = probe.privateKilobytesPerRenderer
-        probe.stop()
-        let count = ProcessFleet.affordable(requested, privateKilobytes: perRenderer, fleets: 1)
+        let (count, perRenderer) = try await ProcessFleet.affordable(
+            requested, store: kv, kvSetting: "{ address: \"\(address)\" }", directory: outputs.appending("probe"), fleets: 1, parkedWatches: parked)
 
         var results: [(label: String, rounds: [Round])] = []
         for (label, bound) in [("no splay", Duration.zero), ("splay \(splay.components.seconds) s", splay)] {

@@ -111,11 +111,7 @@ public struct RolloutSupervisor: Sendable {
     }
 
     private func write(_ operations: [KVOperation], _ kv: any KVStore, _ target: MappingTarget, _ options: SyncOptions) async throws(SyncError) {
-        do {
-            _ = try await kv.transaction(operations)
-        } catch {
-            throw SyncError(transaction: operations, failedWith: error, target: target, options: options)
-        }
+        _ = try await PlanWriter.send(operations, kv: kv, target: target, options: options)
     }
 }
 

@@ -62,9 +62,7 @@ struct StageWriter: Sendable {
         for operations in packer.pack(writes, guards: guards, last: stageWrite) {
             outcome.lastIndex = try await run(operations, target)
             outcome.transactions += 1
-            outcome.bytes += operations.reduce(0) { total, operation in
-                if case .set(_, let value, _) = operation { total + value.count } else { total }
-            }
+            outcome.bytes += operations.reduce(0) { $0 + PlanWriter.valueBytes($1) }
         }
         return .staged(stage, transactions: outcome.transactions, bytes: outcome.bytes, lastIndex: outcome.lastIndex)
     }
@@ -78,17 +76,6 @@ struct StageWriter: Sendable {
     }
 
     private func run(_ operations: [KVOperation], _ target: MappingTarget) async throws(SyncError) -> UInt64 {
-        if let throttle = options.throttle {
-            do {
-                try await throttle.admit(operations: operations.count)
-            } catch {
-                throw SyncError(.kv, "writing \(target.prefix): stopped while waiting for the write rate limit")
-            }
-        }
-        do {
-            return try await kv.transaction(operations).index
-        } catch {
-            throw SyncError(transaction: operations, failedWith: error, target: target, options: options)
-        }
+        try await PlanWriter.send(operations, kv: kv, target: target, options: options)
     }
 }

@@ -51,7 +51,16 @@ struct PlanWriter: Sendable {
 
     @discardableResult
     private func run(_ operations: [KVOperation], plan: SyncPlan, into outcome: inout Outcome) async throws(SyncError) -> UInt64 {
-        let target = plan.target
+        let index = try await Self.send(operations, kv: kv, target: plan.target, options: options)
+        outcome.transactions += 1
+        outcome.bytes += operations.reduce(0) { $0 + Self.valueBytes($1) }
+        outcome.lastWriteIndex = max(outcome.lastWriteIndex, index)
+        return index
+    }
+
+    /// One transaction of a mapping's write, after the write rate limit admits it; returns the
+    /// index it was applied at, or says in a SyncError what its failure means.
+    static func send(_ operations: [KVOperation], kv: any KVStore, target: MappingTarget, options: SyncOptions) async throws(SyncError) -> UInt64 {
         if let throttle = options.throttle {
             do {
                 try await throttle.admit(operations: operations.count)
@@ -60,17 +69,13 @@ struct PlanWriter: Sendable {
             }
         }
         do {
-            let result = try await kv.transaction(operations)
-            outcome.transactions += 1
-            outcome.bytes += operations.reduce(0) { $0 + Self.valueBytes($1) }
-            outcome.lastWriteIndex = max(outcome.lastWriteIndex, result.index)
-            return result.index
+            return try await kv.transaction(operations).index
         } catch {
             throw SyncError(transaction: operations, failedWith: error, target: target, options: options)
         }
     }
 
-    private static func valueBytes(_ operation: KVOperation) -> Int {
+    static func valueBytes(_ operation: KVOperation) -> Int {
         switch operation {
         case .set(_, let value, _), .cas(_, let value, _, _): value.count
         default: 0
