@@ -15,6 +15,7 @@ actor DeliveryReporter {
     private let store: any KVStore
     private let logger: Logger
     private let clock: ServiceClock
+    private let metrics: RendererMetrics?
     private var written: DeliveryReport?
     private var readExisting = false
     private var pending: DeliveryReport?
@@ -25,7 +26,7 @@ actor DeliveryReporter {
     /// Reports written, for tests and the benchmark.
     private(set) var writes = 0
 
-    init(config: RendererConfig, store: any KVStore, logger: Logger, clock: ServiceClock) {
+    init(config: RendererConfig, store: any KVStore, logger: Logger, clock: ServiceClock, metrics: RendererMetrics? = nil) {
         node = config.report.node ?? NodeFacts.current(allowlist: []).hostname
         key = DeliveryReport.key(prefix: config.report.prefix, node: node)
         canary = config.canary
@@ -33,6 +34,7 @@ actor DeliveryReporter {
         self.store = store
         self.logger = logger
         self.clock = clock
+        self.metrics = metrics
     }
 
     /// The report `state` makes: one entry per output that has been rendered at least once from
@@ -58,16 +60,22 @@ actor DeliveryReporter {
             deliveredAt: record.deliveredAt, canary: record.canary ?? false)
         if let error = record.lastError {
             entry.outcome = record.lastErrorKind == RenderError.Kind.check.rawValue ? .checkFailed : .failed
-            entry.reason = error
+            entry.reason = Self.bounded(error)
             entry.failedCommit = record.failedCommit
         } else if record.commandPending, record.commandFailures != nil {
             entry.outcome = .commandFailed
-            entry.reason = record.commandError
+            entry.reason = record.commandError.map(Self.bounded)
             entry.failedCommit = record.commit
         } else if record.commandPending {
             entry.outcome = .owed
         }
         return entry
+    }
+
+    /// A reason as reported: its first 500 characters (a check's output can be long, and a node
+    /// with many outputs must stay far below the size readers accept).
+    static func bounded(_ reason: String) -> String {
+        reason.count <= 500 ? reason : String(reason.prefix(500)) + "…"
     }
 
     /// After a pass: the report is written when it says something new, by a task of its own,
@@ -119,6 +127,7 @@ actor DeliveryReporter {
             _ = try await store.put(key, value: report.encoded())
             written = report
             writes += 1
+            metrics?.recordReport(written: true)
             if failures > 0 { logger.info("delivery report written again", metadata: ["key": "\(key)"]) }
             failures = 0
             return true
@@ -130,6 +139,7 @@ actor DeliveryReporter {
 
     private func failed(_ error: KVError) {
         failures += 1
+        metrics?.recordReport(written: false)
         let delay = Self.backoff.delay(afterFailures: failures)
         // Logged once per run of failures: a read-only token would otherwise log every pass.
         if failures == 1 {

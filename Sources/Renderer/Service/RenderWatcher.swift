@@ -48,7 +48,7 @@ public actor RenderWatcher {
         self.state = state
         self.debounce = Debounce(wait: outputs.config.wait)
         self.policy = WatchPolicy(waitTime: outputs.config.watch.wait, consistency: outputs.config.watch.stale ? .stale : .default)
-        self.reporter = outputs.config.report.enabled ? DeliveryReporter(config: outputs.config, store: store, logger: logger, clock: clock) : nil
+        self.reporter = outputs.config.report.enabled ? DeliveryReporter(config: outputs.config, store: store, logger: logger, clock: clock, metrics: metrics) : nil
     }
 
     /// The keys watched: every bundle key, and on a canary node each one's canary key too.

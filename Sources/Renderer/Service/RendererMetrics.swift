@@ -94,6 +94,10 @@ public final class RendererMetrics: Sendable {
         exported.increment(MetricName("bundles_missing", "total", "Bundle keys found absent from KV."), labels: [("bundle", bundle)])
     }
 
+    func recordReport(written: Bool) {
+        exported.increment(MetricName("reports", "total", "Delivery reports written to KV, or attempts that failed (retried with backoff)."), labels: [("outcome", written ? "written" : "failed")])
+    }
+
     func recordRejected(bundle: String) {
         exported.increment(MetricName("bundles_rejected", "total", "Bundle values that failed verification (corrupt, truncated, unknown version)."), labels: [("bundle", bundle)])
     }
