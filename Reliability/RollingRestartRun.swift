@@ -41,6 +41,7 @@ struct RollingRestartRun {
                     webhook: { provider: generic, secret_env: ROLLING_WEBHOOK_SECRET }
                     mappings:
                       - { source: apps, prefix: config/apps }
+                      - \(CanaryStageWatcher.mapping)
 
                 """.write(toFile: config, atomically: true, encoding: .utf8)
             replicas.append(
@@ -64,6 +65,10 @@ struct RollingRestartRun {
         timeline.made(try repository.head())
         let watcher = Task { await StateWatcher(kv: kv, key: "config/apps/.git2kv/state", timeline: timeline, findings: findings).run() }
         let leaderWatcher = Task { await Self.countLeaderChanges(kv: kv, key: "config/apps/.git2kv/leader", findings: findings) }
+        let canary = CanaryStageWatcher(kv: kv, findings: findings)
+        let initial = try repository.head()
+        let canaryPlayer = Task { await canary.playCanary() }
+        let fleetFollower = Task { await canary.followFleet(initial: initial) }
         let proxy = WebhookProxy(addresses: ports.dropFirst().map { "http://127.0.0.1:\($0)" }, secret: Self.secret, findings: findings)
 
         let committing = Task {
@@ -106,6 +111,13 @@ struct RollingRestartRun {
         let deadline = ContinuousClock.now + .seconds(30)
         while timeline.writtenAt(last) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         if timeline.writtenAt(last) == nil { findings.violation("the last commit was not in KV within 30 s") }
+        let promotionDeadline = ContinuousClock.now + .seconds(30)
+        while canary.liveCommit != last, ContinuousClock.now < promotionDeadline { try await Task.sleep(for: .milliseconds(50)) }
+        if canary.liveCommit != last { findings.violation("the last commit was not promoted to the fleet of \(CanaryStageWatcher.prefix) within 30 s of the end") }
+        canaryPlayer.cancel()
+        fleetFollower.cancel()
+        await canaryPlayer.value
+        await fleetFollower.value
         watcher.cancel()
         leaderWatcher.cancel()
         await watcher.value
@@ -122,6 +134,7 @@ struct RollingRestartRun {
             "webhooks: \(findings["webhooks answered by their replica"]) answered by the replica the proxy chose, \(findings["webhooks passed to the next replica (one was down)"]) passed on while one was down, \(findings["webhooks no replica answered"]) unanswered",
             "leadership: moved \(findings["leader changes"]) times; \(findings["moments without a leader"]) moments without one",
             "states: \(findings["state values"]) written, \(findings["state written twice"]) written twice, \(findings["state out of order"]) out of order",
+            "staged rollout (\(CanaryStageWatcher.prefix), bake 1 s): \(findings["canary stages"]) canary stages, \(findings["promotions"]) promotion(s), each after a stage held its commit; the last commit promoted after the commits stopped",
         ] + findings.violations.prefix(20).map { "violation: \($0)" }
         return ScenarioReport(lines: lines, passed: findings.violations.isEmpty)
     }
