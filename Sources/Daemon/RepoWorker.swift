@@ -91,7 +91,10 @@ actor RepoWorker {
         }
         context.metrics.setLeader(repo: repo.name, isLeader)
         pollTask = Task { await self.pollForever() }
-        if !highAvailability { superviseRollouts() }
+        if !highAvailability {
+            superviseRollouts()
+            dropStrayStages()
+        }
     }
 
     static func tokenOrigin(_ mapping: MappingConfig, _ config: DaemonConfig) -> String {
@@ -391,6 +394,7 @@ actor RepoWorker {
             request(cause: .leadership)
             watchSyncRequests()
             superviseRollouts()
+            dropStrayStages()
         } else if lock == nil, wasLeader {
             rolloutTask?.cancel()
             rolloutTask = nil
@@ -477,6 +481,31 @@ actor RepoWorker {
                 // Its own task: stopping does not cut a promotion's transactions short.
                 await Task { await self?.rolloutStep() }.value
                 do { try await clock.sleep(for: interval) } catch { return }
+            }
+        }
+    }
+
+    /// Once per leadership: a mapping whose `rollout:` was removed may have left a stage behind.
+    private func dropStrayStages() {
+        let repo = repo
+        let runner = context.runner
+        let targets = repo.branches.flatMap { runner.targets(of: repo, reference: $0, isTag: false) }.filter { $0.mapping.rollout == nil }
+        guard !targets.isEmpty else { return }
+        let supervisor = RolloutSupervisor(runner: runner)
+        let lock = leaderLock
+        let logger = logger
+        Task {
+            for target in targets {
+                let options = SyncOptions(leaderLock: lock.map { LeaderLock(key: repo.guardKey(of: target.mapping), session: $0.session) })
+                do {
+                    if let stage = try await supervisor.dropStrayStage(target, options: options) {
+                        logger.warning("the mapping has no rollout any more: its canary stage was dropped, canary nodes go back to the live commit", metadata: [
+                            "prefix": "\(target.prefix)", "canary_commit": "\(stage.commit.prefix(12))",
+                        ])
+                    }
+                } catch {
+                    logger.warning("cannot check for a canary stage left behind", metadata: ["prefix": "\(target.prefix)", "error": "\(error)"])
+                }
             }
         }
     }

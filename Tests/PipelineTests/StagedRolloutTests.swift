@@ -152,6 +152,27 @@ import Testing
         #expect(try await harness.state()?.commit.id == first)
     }
 
+    @Test("a mapping whose rollout was removed drops the stage it left, so its canary nodes follow the fleet again")
+    func strayStage() async throws {
+        let harness = try await SyncHarness.start(mappings: Self.mappings)
+        defer { Task { await harness.stop() } }
+        try harness.repository.commit("v1", changes: [.text("apps/web/port", "80")])
+        try await harness.syncClean()
+        let next = try harness.repository.commit("v2", changes: [.text("apps/web/port", "81")])
+        #expect(try await harness.syncClean().staged)
+        let plain = try harness.withMappings("[{source: apps, prefix: config/apps}]")
+        let runner = SyncRunner(config: plain.config)
+        let target = try #require(runner.targets(of: plain.config.repos[0], reference: "main", isTag: false).first)
+        let dropped = try await RolloutSupervisor(runner: runner).dropStrayStage(target, options: SyncOptions())
+        #expect(dropped?.commit == next)
+        #expect(try await harness.kv.get("config/apps/.git2kv/rollout").value == nil)
+        #expect(try await harness.kv.keys(prefix: "config/apps/.git2kv/canary/", separator: nil, options: .default).value.isEmpty)
+        #expect(try await RolloutSupervisor(runner: runner).dropStrayStage(target, options: SyncOptions()) == nil)
+        let synced = try await plain.syncClean()
+        #expect(synced.stage == nil && synced.plan.head == next, "without rollout the commit goes to the fleet")
+        #expect(try await harness.state()?.commit.id == next)
+    }
+
     @Test("unreadable reports are named and skipped; they neither count nor stop the stage")
     func forgedReports() async throws {
         let harness = try await SyncHarness.start(mappings: Self.mappings)

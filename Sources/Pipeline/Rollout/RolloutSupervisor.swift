@@ -76,6 +76,19 @@ public struct RolloutSupervisor: Sendable {
         }
     }
 
+    /// A stage left under a mapping that no longer has `rollout:` would keep its canary nodes on
+    /// the canary commit while the fleet moves on: it is dropped (canary values and stage).
+    /// Returns the stage dropped, if any.
+    public func dropStrayStage(_ target: MappingTarget, options: SyncOptions) async throws(SyncError) -> RolloutStage? {
+        guard target.mapping.rollout == nil else { return nil }
+        let kv = try KVConnection.openForSync(runner.config.kv, token: target.mapping.token)
+        let read = try await KVCall.run("read \(target.rolloutKey)") { () throws(KVError) in try await kv.get(target.rolloutKey) }
+        guard let entry = read.value else { return nil }
+        let stage = try? RolloutStage.decode(entry.value, key: target.rolloutKey)
+        try await StageWriter(kv: kv, options: options).drop(target, stageIndex: entry.modifyIndex)
+        return stage ?? RolloutStage(commit: "unknown", liveCommit: nil, bundles: [], startedAt: 0, host: "unknown")
+    }
+
     /// Every report under the prefix (one recursive read); a value that is not a report is
     /// named and skipped, never fatal.
     public static func readReports(_ kv: any KVStore, prefix: String) async throws(SyncError) -> (reports: [DeliveryReport], unreadable: [String]) {
