@@ -144,6 +144,14 @@ struct RolloutProcessTests {
         #expect(decoded.bundles.first?.failing.count == 2)
         #expect(decoded.bundles.first?.current == 5, "the fleet is current on the live commit")
         #expect(decoded.liveCommit == good)
+        // The daemon serves the same at /status?rollout=; a prefix no mapping writes is a 404.
+        let port = try #require(daemon.announcedPort)
+        let served = try Curl.run(["http://127.0.0.1:\(port)/status?rollout=config/apps/web"])
+        #expect(served.status == 200, "\(served.body)")
+        let fromDaemon = try JSONDecoder().decode(RolloutStatus.self, from: Data(served.body.utf8))
+        #expect(fromDaemon.bundles.first?.failing.map(\.node).sorted() == Self.canaries)
+        #expect(fromDaemon.stage?.halted != nil)
+        #expect(try Curl.run(["http://127.0.0.1:\(port)/status?rollout=elsewhere"]).status == 404)
 
         // A fixed commit lifts the rollout's freeze and starts a new stage; the daemon killed
         // mid-stage leaves it in KV, and the next daemon finishes it.
