@@ -69,10 +69,11 @@ struct StageWriter: Sendable {
 
     /// Removes the canary values and the stage (the head went back to the live commit, or a
     /// rollback wrote another commit).
-    func drop(_ target: MappingTarget, stageIndex: UInt64) async throws(SyncError) {
+    @discardableResult
+    func drop(_ target: MappingTarget, stageIndex: UInt64) async throws(SyncError) -> UInt64 {
         var operations = options.standingGuards(for: target)
         operations += [.deleteTree(prefix: target.canaryPrefix), .deleteCAS(key: target.rolloutKey, index: stageIndex)]
-        _ = try await run(operations, target)
+        return try await run(operations, target)
     }
 
     private func run(_ operations: [KVOperation], _ target: MappingTarget) async throws(SyncError) -> UInt64 {

@@ -93,18 +93,20 @@ public struct MappingSync: Sendable {
                 }
             }
             if plan.isEmpty {
-                try await endStage(options)
-                if plan.mode == .fullCompare || baseline == nil {
-                    records.save(SyncRecord(stateIndex: plan.stateIndex, lastWriteIndex: plan.observedPrefixIndex), for: target, address: address)
+                let ended = try await endStage(options)
+                if plan.mode == .fullCompare || baseline == nil || ended != nil {
+                    let lastWrite = max(plan.observedPrefixIndex, ended ?? 0, baseline?.lastWriteIndex ?? 0)
+                    records.save(SyncRecord(stateIndex: plan.stateIndex, lastWriteIndex: lastWrite), for: target, address: address)
                 }
                 return MappingResult(target: target, plan: plan, transactions: 0, bytesWritten: 0, retries: attempt)
             }
             do {
                 let outcome = try await writer.write(plan)
-                try await endStage(options)
+                // The stage's removal is this sync's own last write: the next sync must not take it for drift.
+                let ended = try await endStage(options)
                 let stateIndex = plan.newState == nil ? plan.stateIndex : outcome.stateIndex
                 records.save(
-                    SyncRecord(stateIndex: stateIndex, lastWriteIndex: max(outcome.lastWriteIndex, plan.observedPrefixIndex)),
+                    SyncRecord(stateIndex: stateIndex, lastWriteIndex: max(outcome.lastWriteIndex, plan.observedPrefixIndex, ended ?? 0)),
                     for: target, address: address)
                 return MappingResult(target: target, plan: plan, transactions: outcome.transactions, bytesWritten: outcome.bytes, retries: attempt)
             } catch where error.kind == .conflict {
@@ -132,19 +134,22 @@ public struct MappingSync: Sendable {
         progress?("\(target.prefix): commit \(head.short) replaces the halted canary commit \(commit.prefix(12)); freeze lifted")
     }
 
-    /// After a promotion or a rollback wrote the fleet's keys: the canary values and the stage go.
-    private func endStage(_ options: SyncOptions) async throws(SyncError) {
-        guard target.mapping.rollout != nil else { return }
+    /// After a promotion or a rollback wrote the fleet's keys: the canary values and the stage
+    /// go. Returns the index of that removal (nil when there was nothing to remove).
+    private func endStage(_ options: SyncOptions) async throws(SyncError) -> UInt64? {
+        guard target.mapping.rollout != nil else { return nil }
         let writer = StageWriter(kv: kv, options: options)
         if let stageIndex = options.promoting {
             do {
-                try await writer.drop(target, stageIndex: stageIndex)
+                return try await writer.drop(target, stageIndex: stageIndex)
             } catch where error.kind == .conflict {
                 // A newer commit was staged meanwhile: its canary values stay.
+                return nil
             }
         } else if options.purpose == .rollback {
             let read = try await KVCall.run("read \(target.rolloutKey)") { () throws(KVError) in try await kv.get(target.rolloutKey) }
-            if let entry = read.value { try await writer.drop(target, stageIndex: entry.modifyIndex) }
+            if let entry = read.value { return try await writer.drop(target, stageIndex: entry.modifyIndex) }
         }
+        return nil
     }
 }
