@@ -118,6 +118,11 @@ public struct DeliveryReport: Codable, Sendable, Equatable {
 
     /// The key of `node`'s report under `prefix`.
     public static func key(prefix: String, node: String) -> String {
-        (prefix.hasSuffix("/") ? prefix : prefix + "/") + node
+        directory(prefix: prefix) + node
+    }
+
+    /// `prefix` with its `/`: what every report key starts with.
+    public static func directory(prefix: String) -> String {
+        prefix.hasSuffix("/") ? prefix : prefix + "/"
     }
 }

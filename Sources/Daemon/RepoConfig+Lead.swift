@@ -1,4 +1,5 @@
 import Pipeline
+import Leadership
 
 extension RepoConfig {
     /// The reference leadership keys live under: the first branch (or `tags`).
@@ -14,5 +15,11 @@ extension RepoConfig {
     /// reference, so each mapping is guarded with a key its own token can read.
     func guardKey(of mapping: MappingConfig) -> String {
         MappingTarget(repo: name, reference: leadReference, mapping: mapping).leaderKey
+    }
+
+    /// How a replica holding `lock` (nil without HA) writes `mapping`: every transaction checks
+    /// that the lock's session still holds the mapping's guard key.
+    func writeOptions(for mapping: MappingConfig, lock: LeaderLock?, throttle: (any KVWriteThrottle)?) -> SyncOptions {
+        SyncOptions(leaderLock: lock.map { LeaderLock(key: guardKey(of: mapping), session: $0.session) }, throttle: throttle)
     }
 }

@@ -242,7 +242,7 @@ actor RepoWorker {
         let repo = repo
         let throttle = context.throttle
         let pass = RepoSyncPass(runner: context.runner, repo: repo, trigger: trigger, fetch: fetch, sync: true) { target in
-            SyncOptions(leaderLock: lock.map { LeaderLock(key: repo.guardKey(of: target.mapping), session: $0.session) }, throttle: throttle)
+            repo.writeOptions(for: target.mapping, lock: lock, throttle: throttle)
         }
         if fetch { lastFetchStarted = requestedAt }
         let fetchedAt = lastFetchStarted
@@ -496,7 +496,7 @@ actor RepoWorker {
         let logger = logger
         Task {
             for target in targets {
-                let options = SyncOptions(leaderLock: lock.map { LeaderLock(key: repo.guardKey(of: target.mapping), session: $0.session) })
+                let options = repo.writeOptions(for: target.mapping, lock: lock, throttle: nil)
                 do {
                     if let stage = try await supervisor.dropStrayStage(target, options: options) {
                         logger.warning("the mapping has no rollout any more: its canary stage was dropped, canary nodes go back to the live commit", metadata: [
@@ -518,8 +518,7 @@ actor RepoWorker {
         for branch in repo.branches {
             for target in context.runner.targets(of: repo, reference: branch, isTag: false) where target.mapping.rollout != nil {
                 guard isLeader, !stopping else { return }
-                let options = SyncOptions(
-                    leaderLock: lock.map { LeaderLock(key: repo.guardKey(of: target.mapping), session: $0.session) }, throttle: context.throttle)
+                let options = repo.writeOptions(for: target.mapping, lock: lock, throttle: context.throttle)
                 do {
                     let (step, unreadable) = try await supervisor.step(repo, target, options: options, now: Int64(Date().timeIntervalSince1970))
                     noteRolloutProblem(target, nil)

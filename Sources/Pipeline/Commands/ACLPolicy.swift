@@ -43,7 +43,7 @@ public struct ACLPolicy: Sendable, Equatable {
                 var reader = ACLPolicy(name: base + "-reader", keyPrefixes: unique, access: .read)
                 reader.role = "git2kv render on nodes"
                 guard mapping.rollout != nil else { return [writer, reader] }
-                writer.rules = [Rule(path: Self.directory(config.reportsPrefix), isPrefix: true, access: .read)]
+                writer.rules = [Rule(path: DeliveryReport.directory(prefix: config.reportsPrefix), isPrefix: true, access: .read)]
                 var canaryReader = reader
                 canaryReader.name = base + "-canary-reader"
                 canaryReader.role = "git2kv render on canary nodes (`canary: true`)"
@@ -62,7 +62,6 @@ public struct ACLPolicy: Sendable, Equatable {
         return policy
     }
 
-    private static func directory(_ prefix: String) -> String { prefix.hasSuffix("/") ? prefix : prefix + "/" }
 
     /// Consul's HCL rules.
     public var hcl: String {

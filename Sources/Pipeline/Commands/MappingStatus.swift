@@ -97,8 +97,7 @@ public struct MappingStatus: Sendable, Codable {
         }
         if let frozen { lines.append("  \(frozen.summary)") }
         if let rollout {
-            var line = "  rollout: \(rollout.phase) \(rollout.commit.prefix(12)) on canary nodes since \(Self.format(rollout.startedAt))"
-            if let since = rollout.bakingSince { line += ", baking since \(Self.format(since))" }
+            var line = "  rollout: \(rollout.summary)"
             if let halt = rollout.halted { line += "; halted: \(halt.reason)" }
             lines.append(line + " (`git2kv status --rollout \(prefix)` lists the nodes)")
         }

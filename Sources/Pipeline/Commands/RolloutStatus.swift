@@ -91,7 +91,7 @@ public struct RolloutStatus: Sendable, Codable {
         if let entry = try await KVCall.run("read \(target.freezeKey)", { () throws(KVError) in try await kv.get(target.freezeKey) }).value {
             status.frozen = FreezeRecord.decode(entry.value)
         }
-        let (reports, unreadable) = try await RolloutSupervisor.readReports(kv, prefix: reportsPrefix)
+        let (reports, unreadable, _) = try await RolloutSupervisor.readReports(kv, prefix: reportsPrefix)
         status.unreadableReports = unreadable
         var outputsByBundle: [String: [(report: DeliveryReport, output: DeliveryReport.Output)]] = [:]
         for report in reports {
@@ -156,9 +156,7 @@ public struct RolloutStatus: Sendable, Codable {
         var lines = ["rollout of \(prefix)"]
         lines.append("  live:   " + (liveCommit.map { String($0.prefix(12)) } ?? "never synced") + (syncedAt.map { " written \(MappingStatus.format($0))" } ?? ""))
         if let stage {
-            var line = "  stage:  \(stage.phase) \(stage.commit.prefix(12)) on canary nodes since \(MappingStatus.format(stage.startedAt))"
-            if let since = stage.bakingSince { line += ", baking since \(MappingStatus.format(since))" }
-            lines.append(line)
+            lines.append("  stage:  \(stage.summary)")
             if let halt = stage.halted { lines.append("  halted: \(halt.reason)") }
         }
         if let frozen { lines.append("  \(frozen.summary)") }

@@ -1,4 +1,5 @@
 import Foundation
+import KV
 
 /// The value of `<prefix>/.git2kv/rollout` while a staged rollout holds a commit back from the
 /// fleet: the commit the canary keys carry, what was live when it was staged, and how far the
@@ -54,6 +55,21 @@ public struct RolloutStage: Codable, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array((try? encoder.encode(self)) ?? Data())
+    }
+
+    /// `phase commit on canary nodes since …[, baking since …]`, as both statuses print it.
+    public var summary: String {
+        var text = "\(phase) \(commit.prefix(12)) on canary nodes since \(MappingStatus.format(startedAt))"
+        if let since = bakingSince { text += ", baking since \(MappingStatus.format(since))" }
+        return text
+    }
+
+    /// The stage under `target`'s prefix and its modify index (the CAS guard of a write), nil
+    /// when there is none.
+    static func read(_ target: MappingTarget, from kv: any KVStore) async throws(SyncError) -> (stage: RolloutStage, index: UInt64)? {
+        let read = try await KVCall.run("read \(target.rolloutKey)") { () throws(KVError) in try await kv.get(target.rolloutKey) }
+        guard let entry = read.value else { return nil }
+        return (try decode(entry.value, key: target.rolloutKey), entry.modifyIndex)
     }
 
     public static func decode(_ bytes: [UInt8], key: String) throws(SyncError) -> RolloutStage {

@@ -39,9 +39,8 @@ public struct RolloutSupervisor: Sendable {
     ) async throws(SyncError) -> (step: Step, unreadableReports: [String]) {
         guard let rollout = target.mapping.rollout else { return (.idle, []) }
         let kv = try KVConnection.openForSync(runner.config.kv, token: target.mapping.token)
-        let stageRead = try await KVCall.run("read \(target.rolloutKey)") { () throws(KVError) in try await kv.get(target.rolloutKey) }
-        guard let stageEntry = stageRead.value else { return (.idle, []) }
-        var stage = try RolloutStage.decode(stageEntry.value, key: target.rolloutKey)
+        guard let (current, stageIndex) = try await RolloutStage.read(target, from: kv) else { return (.idle, []) }
+        var stage = current
         let freezeRead = try await KVCall.run("read \(target.freezeKey)") { () throws(KVError) in try await kv.get(target.freezeKey) }
         let frozen = freezeRead.value != nil
         if frozen, stage.halted == nil { return (.frozen(stage), []) }
@@ -57,20 +56,20 @@ public struct RolloutSupervisor: Sendable {
         case .startBake, .resetBake:
             let starting = verdict.decision == CanaryVerdict.Decision.startBake
             stage.bakingSince = starting ? now : nil
-            try await write(guards + [.cas(key: target.rolloutKey, value: stage.encoded(), index: stageEntry.modifyIndex)], kv, target, options)
+            try await write(guards + [.cas(key: target.rolloutKey, value: stage.encoded(), index: stageIndex)], kv, target, options)
             return (starting ? .bakeStarted(stage, verdict) : .bakeReset(stage, verdict), unreadable)
         case .halt(let reason):
             stage.halted = RolloutStage.Halt(reason: reason, at: now)
             let record = FreezeRecord(reason: reason, frozenAt: now, host: ProcessInfo.processInfo.hostName, rolloutCommit: stage.commit)
             try await write(
                 guards + [
-                    .cas(key: target.rolloutKey, value: stage.encoded(), index: stageEntry.modifyIndex),
+                    .cas(key: target.rolloutKey, value: stage.encoded(), index: stageIndex),
                     .cas(key: target.freezeKey, value: record.encoded(), index: 0),
                 ], kv, target, options)
             return (.halted(stage, reason: reason), unreadable)
         case .promote:
             var promoting = options
-            promoting.promoting = stageEntry.modifyIndex
+            promoting.promoting = stageIndex
             let result = try await promote(stage, repo: repo, target: target, kv: kv, options: promoting)
             return (.promoted(stage, result, byUnfreeze: stage.halted != nil), unreadable)
         }
@@ -89,15 +88,10 @@ public struct RolloutSupervisor: Sendable {
         return stage ?? RolloutStage(commit: "unknown", liveCommit: nil, bundles: [], startedAt: 0, host: "unknown")
     }
 
-    /// Every report under the prefix (one recursive read); a value that is not a report is
-    /// named and skipped, never fatal.
-    public static func readReports(_ kv: any KVStore, prefix: String) async throws(SyncError) -> (reports: [DeliveryReport], unreadable: [String]) {
-        let read = try await readReportsWithIndex(kv, prefix: prefix)
-        return (read.reports, read.unreadable)
-    }
-
-    static func readReportsWithIndex(_ kv: any KVStore, prefix: String) async throws(SyncError) -> (reports: [DeliveryReport], unreadable: [String], index: UInt64) {
-        let directory = prefix.hasSuffix("/") ? prefix : prefix + "/"
+    /// Every report under the prefix (one recursive read), with the index it was read at; a
+    /// value that is not a report is named and skipped, never fatal.
+    public static func readReports(_ kv: any KVStore, prefix: String) async throws(SyncError) -> (reports: [DeliveryReport], unreadable: [String], index: UInt64) {
+        let directory = DeliveryReport.directory(prefix: prefix)
         let listing = try await KVCall.run("read the delivery reports under \(directory)") { () throws(KVError) in try await kv.list(prefix: directory) }
         var reports: [DeliveryReport] = []
         var unreadable: [String] = []
@@ -132,26 +126,31 @@ public struct RolloutSupervisor: Sendable {
 /// leader asks the store only whether anything under the reports prefix changed (Consul: a key
 /// listing cut at the prefix, a few bytes), and reads the reports again only when it did.
 public final class ReportsCache: Sendable {
-    private let last = Mutex<(prefix: String, index: UInt64, reports: [DeliveryReport], unreadable: [String])?>(nil)
+    private struct Cached {
+        var prefix = ""
+        var index: UInt64 = 0
+        var reports: [DeliveryReport] = []
+        var unreadable: [String] = []
+        var wholeReads = 0
+    }
+
+    private let last = Mutex(Cached())
 
     public init() {}
 
     func read(_ kv: any KVStore, prefix: String) async throws(SyncError) -> (reports: [DeliveryReport], unreadable: [String]) {
-        let directory = prefix.hasSuffix("/") ? prefix : prefix + "/"
-        if let cached = last.withLock({ $0 }), cached.prefix == directory,
+        let directory = DeliveryReport.directory(prefix: prefix)
+        if let cached = last.withLock({ $0.wholeReads > 0 ? $0 : nil }), cached.prefix == directory,
             let index = try await KVCall.run("read the index of \(directory)", { () throws(KVError) in try await kv.changeIndex(under: directory) }),
             index == cached.index
         {
             return (cached.reports, cached.unreadable)
         }
-        let read = try await RolloutSupervisor.readReportsWithIndex(kv, prefix: directory)
-        wholeReads.withLock { $0 += 1 }
-        last.withLock { $0 = (directory, read.index, read.reports, read.unreadable) }
+        let read = try await RolloutSupervisor.readReports(kv, prefix: directory)
+        last.withLock { $0 = Cached(prefix: directory, index: read.index, reports: read.reports, unreadable: read.unreadable, wholeReads: $0.wholeReads + 1) }
         return (read.reports, read.unreadable)
     }
 
-    private let wholeReads = Mutex(0)
-
     /// How many times the reports were read whole (for tests).
-    public var fullReads: Int { wholeReads.withLock { $0 } }
+    public var fullReads: Int { last.withLock { $0.wholeReads } }
 }

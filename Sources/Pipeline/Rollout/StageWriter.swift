@@ -24,9 +24,9 @@ struct StageWriter: Sendable {
 
     func stage(_ plan: SyncPlan, now: Int64) async throws(SyncError) -> Outcome {
         let target = plan.target
-        let read = try await KVCall.run("read \(target.rolloutKey)") { () throws(KVError) in try await kv.get(target.rolloutKey) }
-        let current = try read.value.map { entry throws(SyncError) in try RolloutStage.decode(entry.value, key: target.rolloutKey) }
-        let stageIndex = read.value?.modifyIndex ?? 0
+        let read = try await RolloutStage.read(target, from: kv)
+        let current = read?.stage
+        let stageIndex = read?.index ?? 0
         if let current, current.commit == plan.head { return .inProgress(current) }
         // Nothing to stage: no bundle changes, or no live commit yet (the first sync of a prefix
         // goes to everyone; there is nothing on the fleet a canary could protect).

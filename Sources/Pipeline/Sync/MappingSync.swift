@@ -119,9 +119,7 @@ public struct MappingSync: Sendable {
 
     /// The stage under the prefix when it holds `head` already.
     private func stage(of head: ObjectID) async throws(SyncError) -> RolloutStage? {
-        let read = try await KVCall.run("read \(target.rolloutKey)") { () throws(KVError) in try await kv.get(target.rolloutKey) }
-        guard let entry = read.value else { return nil }
-        let stage = try RolloutStage.decode(entry.value, key: target.rolloutKey)
+        guard let stage = try await RolloutStage.read(target, from: kv)?.stage else { return nil }
         return stage.commit == head.hex ? stage : nil
     }
 
